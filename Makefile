@@ -1,0 +1,57 @@
+# Learners: `make lab`. Maintainers: `make test`. Instructors: see README.md, "Teaching with nbgrader".
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8888
+ASSIGNMENTS := $(notdir $(patsubst %/,%,$(wildcard source/*/)))
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test release autograde feedback grades bench clean-grading help
+
+help:
+	@echo "make lab        set up .venv (first time only) and open the course in JupyterLab"
+	@echo "make test       run the test suite (pytest)"
+	@echo "make release    regenerate release/ from source/ (instructors, maintainers)"
+	@echo "make autograde ASSIGNMENT=00_orientation   grade every submission of an assignment"
+	@echo "make feedback ASSIGNMENT=00_orientation    write feedback HTML for every graded submission"
+	@echo "make grades     export all grades to grades.csv"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+# Learners work on copies in work/ so that release/ stays as published and `git pull`
+# brings new modules without touching answers: a notebook already in work/ is never overwritten.
+lab: $(STAMP)
+	@mkdir -p work && cp -rn release/. work/
+	@echo "Starting JupyterLab on the course notebooks (your copies in work/)."
+	@echo "Open the URL printed below (with its token) in your browser; stop with Ctrl-C."
+	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=work $(ROOT_FLAG)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+release: $(STAMP)
+	@for a in $(ASSIGNMENTS); do \
+	  echo "== $$a"; $(BIN)/nbgrader generate_assignment "$$a" --force --log-level=WARN || exit 1; \
+	done
+
+# Grading: the assignment's cells are registered in gradebook.db from source/ first
+# (into a scratch folder, so release/ is not touched).
+autograde: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=<one of: $(ASSIGNMENTS)>"; exit 2; }
+	$(BIN)/nbgrader generate_assignment "$(ASSIGNMENT)" --force --log-level=WARN \
+	  --CourseDirectory.release_directory=.scratch/release
+	$(BIN)/nbgrader autograde "$(ASSIGNMENT)" --create
+
+feedback: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=<one of: $(ASSIGNMENTS)>"; exit 2; }
+	$(BIN)/nbgrader generate_feedback "$(ASSIGNMENT)"
+
+grades: $(STAMP)
+	$(BIN)/nbgrader export --to grades.csv
+	@echo "Grades written to grades.csv"

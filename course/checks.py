@@ -1,0 +1,123 @@
+"""Answer checks for test cells: readable failure messages and self-checks that never show the answer.
+
+Self-checks compare a salted hash of the learner's answer with a stored hash, so a
+released notebook can say "right" or "not yet" without containing the answer.
+Hidden tests, not these hashes, decide the grade.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import torch
+
+
+def canonical(value: Any) -> str:
+    """A stable text form of an answer: strings trimmed and lower-cased, sets and dict keys sorted.
+
+    ``{"B", "a"}``, ``["a", "b"]`` as a set, and ``" A "`` all compare the way a
+    grader would expect; a list keeps its order.
+    """
+    if isinstance(value, str):
+        return json.dumps(value.strip().lower())
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        return json.dumps(round(float(value), 6))
+    if isinstance(value, (set, frozenset)):
+        return "{" + ",".join(sorted(canonical(v) for v in value)) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(canonical(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        items = sorted((canonical(k), canonical(v)) for k, v in value.items())
+        return "{" + ",".join(f"{k}:{v}" for k, v in items) + "}"
+    raise TypeError(f"answers must be strings, numbers, booleans, sets, lists or dicts, not {type(value).__name__}")
+
+
+def answer_hash(value: Any, salt: str) -> str:
+    """The salted SHA-256 (first 16 hex digits) of an answer's canonical form."""
+    return hashlib.sha256((salt + canonical(value)).encode("utf-8")).hexdigest()[:16]
+
+
+def self_check(answers: Mapping[str, Any], hashes: Mapping[str, str], salt: str) -> int:
+    """Print which answers are right, by hash, and return how many are.
+
+    Never says what the right answer is. Unanswered items (``...``) count as not yet right.
+    """
+    right = [k for k in hashes if k in answers and answers[k] is not Ellipsis
+             and answer_hash(answers[k], salt + k) == hashes[k]]
+    wrong = [k for k in hashes if k not in right]
+    print(f"Self-check: {len(right)} of {len(hashes)} right.")
+    if wrong:
+        print("Not yet right: " + ", ".join(repr(k) for k in wrong))
+    else:
+        print("All right. Well done!")
+    return len(right)
+
+
+def expect_answered(answers: Any, keys: Iterable[str], allowed: Iterable[Any] | None = None,
+                    name: str = "answers") -> None:
+    """Raise a readable AssertionError unless ``answers`` is a dict with every key answered.
+
+    With ``allowed``, each answer (or each member of a set answer) must be one of them.
+    """
+    assert isinstance(answers, dict), f"`{name}` should be a dict, but it is a {type(answers).__name__}."
+    missing = [k for k in keys if k not in answers]
+    assert not missing, f"`{name}` has no entry for: {', '.join(map(repr, missing))}. Please do not remove keys."
+    open_ = [k for k in keys if answers[k] is Ellipsis]
+    assert not open_, f"Still to answer in `{name}` (replace the `...`): {', '.join(map(repr, open_))}."
+    if allowed is not None:
+        ok = {canonical(a) for a in allowed}
+        for k in keys:
+            members = answers[k] if isinstance(answers[k], (set, frozenset, list, tuple)) else [answers[k]]
+            bad = [m for m in members if _safe_canonical(m) not in ok]
+            assert not bad, (
+                f"`{name}[{k!r}]` contains {', '.join(map(repr, bad))}, which is not one of the allowed "
+                f"answers: {', '.join(map(repr, allowed))}."
+            )
+
+
+def _safe_canonical(value: Any) -> str | None:
+    try:
+        return canonical(value)
+    except TypeError:
+        return None
+
+
+def score(answers: Mapping[str, Any], expected: Mapping[str, Any], points: float) -> float:
+    """Partial credit: ``points`` times the share of ``expected`` that ``answers`` gets right."""
+    right = sum(1 for k, v in expected.items() if k in answers and _safe_canonical(answers[k]) == canonical(v))
+    return round(points * right / len(expected), 3)
+
+
+def expect_shape(tensor: Any, shape: tuple[int, ...], name: str = "the result") -> None:
+    """Raise a readable AssertionError unless ``tensor`` is a tensor of exactly ``shape``."""
+    assert isinstance(tensor, torch.Tensor), f"{name} should be a torch.Tensor, but it is a {type(tensor).__name__}."
+    assert tuple(tensor.shape) == tuple(shape), f"{name} should have shape {tuple(shape)}, but it has {tuple(tensor.shape)}."
+
+
+def expect_close(actual: Any, expected: Any, name: str = "the result", atol: float = 1e-5, rtol: float = 1e-4) -> None:
+    """Raise a readable AssertionError unless ``actual`` is numerically close to ``expected``."""
+    a = torch.as_tensor(actual, dtype=torch.float64)
+    e = torch.as_tensor(expected, dtype=torch.float64)
+    assert a.shape == e.shape, f"{name} should have shape {tuple(e.shape)}, but it has {tuple(a.shape)}."
+    if not torch.allclose(a, e, atol=atol, rtol=rtol):
+        worst = (a - e).abs().max().item()
+        shown = f"{a.item():.6g} instead of {e.item():.6g}" if a.numel() == 1 else f"off by up to {worst:.3g}"
+        raise AssertionError(f"{name} is not right: {shown}.")
+
+
+METRICS_MIME = "application/vnd.course.metrics+json"
+
+
+def show_metrics(title: str, **metrics: float) -> None:
+    """Show named results as a readable table, and tag them so the course's tests can read them back."""
+    from IPython.display import display
+
+    width = max(len(k) for k in metrics) if metrics else 0
+    text = title + "\n" + "\n".join(f"  {k:<{width}}  {v:.4g}" for k, v in metrics.items())
+    display({"text/plain": text, METRICS_MIME: {"title": title, **{k: float(v) for k, v in metrics.items()}}},
+            raw=True)

@@ -1,0 +1,44 @@
+"""nbgrader configuration for the course. Every path is relative to this file's folder,
+so a clone anywhere works. Instructors: see "Teaching with nbgrader" in README.md."""
+
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+ROOT = Path(__file__).resolve().parent
+
+c.CourseDirectory.course_id = "genai-llm-fm"
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = "sqlite:///" + str(ROOT / "gradebook.db")
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.db"]
+
+# The exchange (release/fetch/submit between instructor and students): a shared folder.
+# Set COURSE_EXCHANGE to the class's shared path; the default keeps it inside this clone.
+c.Exchange.root = os.environ.get("COURSE_EXCHANGE", str(ROOT / "exchange"))
+
+# Per-cell time limit while grading. Every notebook runs in under 60 s in total on two
+# cores; the longest cell (training) takes under 30 s, so 120 s leaves room for a slow
+# machine and still stops an endless loop.
+c.Execute.timeout = 120
+
+# The stub that replaces a solution in the released notebook.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# A test cell a student deleted is put back and scores 0 (the default would silently
+# turn it into "needs manual grade").
+c.OverwriteCells.add_missing_cells = True
+
+# Feedback never shows hidden tests or the grading rubric (the default shows both).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
