@@ -5,7 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8888
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 ASSIGNMENTS := $(notdir $(patsubst %/,%,$(wildcard source/*/)))
+# nbgrader runs helper commands (alembic, the kernel) from PATH: put the venv first.
+export PATH := $(abspath $(BIN)):$(PATH)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test release autograde feedback grades bench clean-grading help
@@ -33,7 +36,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=work $(ROOT_FLAG)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
 
 release: $(STAMP)
 	@for a in $(ASSIGNMENTS); do \

@@ -1,0 +1,27 @@
+"""Shared fixtures. The expensive one, ``graded``, autogrades one assignment once per test session
+(per xdist worker); tests of one assignment share an ``xdist_group`` so they land on the same worker."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import harness  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    """``graded(assignment)`` -> :class:`harness.GradedRun` (solution and blank students, autograded)."""
+    cache: dict[str, harness.GradedRun] = {}
+
+    def get(assignment: str) -> harness.GradedRun:
+        if assignment not in cache:
+            root = tmp_path_factory.mktemp(f"course-{assignment}")
+            cache[assignment] = harness.grade_solution_and_blank(root, assignment)
+        return cache[assignment]
+
+    return get

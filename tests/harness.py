@@ -1,0 +1,220 @@
+"""Helpers the tests share: build a throw-away nbgrader course, submit notebooks, autograde, read results.
+
+Each test course is a copy of this repository's ``nbgrader_config.py`` and ``source/`` in a
+temporary folder, so tests never touch the real gradebook, ``release/`` or ``submitted/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+METRICS_MIME = "application/vnd.course.metrics+json"
+
+
+def assignments() -> list[str]:
+    """Assignment ids: the folders of ``source/`` that hold a notebook."""
+    return sorted(p.name for p in (REPO / "source").iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def notebooks(assignment: str) -> list[str]:
+    """The notebook names (without ``.ipynb``) of an assignment."""
+    return sorted(p.stem for p in (REPO / "source" / assignment).glob("*.ipynb"))
+
+
+def nbgrader(root: Path, *args: str, timeout: float = 3600, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the ``nbgrader`` command in the course folder ``root``."""
+    env = os.environ | {"PYTHONUNBUFFERED": "1", "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def make_course(root: Path, assignment_ids: list[str]) -> Path:
+    """A fresh course in ``root`` with the given assignments generated into ``root/release``."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    for extra in ("autotests.yml",):
+        if (REPO / extra).exists():
+            shutil.copy(REPO / extra, root / extra)
+    for a in assignment_ids:
+        shutil.copytree(REPO / "source" / a, root / "source" / a, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        nbgrader(root, "generate_assignment", a, "--force", "--log-level=WARN")
+    return root
+
+
+def submit(root: Path, student: str, assignment: str, files: dict[str, Path | bytes | str | Any]) -> Path:
+    """Put a student's files into ``submitted/``: paths are copied, bytes/str written, notebooks saved."""
+    folder = root / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        target = folder / name
+        if isinstance(content, Path):
+            shutil.copy(content, target)
+        elif isinstance(content, bytes):
+            target.write_bytes(content)
+        elif isinstance(content, str):
+            target.write_text(content)
+        else:
+            nbformat.write(content, target)
+    (folder / "timestamp.txt").write_text(dt.datetime.now(dt.timezone.utc).isoformat())
+    return folder
+
+
+def source_notebook(assignment: str, name: str) -> Any:
+    return nbformat.read(REPO / "source" / assignment / f"{name}.ipynb", as_version=4)
+
+
+def released_notebook(root: Path, assignment: str, name: str) -> Any:
+    return nbformat.read(root / "release" / assignment / f"{name}.ipynb", as_version=4)
+
+
+@dataclass
+class CellGrade:
+    notebook: str
+    name: str
+    score: float | None
+    max_score: float
+    autograded: bool
+    needs_manual_grade: bool
+
+
+@dataclass
+class StudentResult:
+    student: str
+    cells: list[CellGrade] = field(default_factory=list)
+
+    @property
+    def auto_score(self) -> float:
+        return sum(c.score or 0 for c in self.cells if c.autograded)
+
+    @property
+    def auto_max(self) -> float:
+        return sum(c.max_score for c in self.cells if c.autograded)
+
+    def cell(self, name: str) -> CellGrade:
+        found = [c for c in self.cells if c.name == name]
+        assert found, f"no grade cell {name!r}; cells: {[c.name for c in self.cells]}"
+        return found[0]
+
+
+def results(root: Path, assignment: str) -> dict[str, StudentResult]:
+    """Every graded student's cell grades for ``assignment``, read from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    out: dict[str, StudentResult] = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for sub in gb.assignment_submissions(assignment):
+            res = StudentResult(sub.student.id)
+            for nb in sub.notebooks:
+                solution_names = {c.name for c in nb.notebook.solution_cells}
+                for g in nb.grades:
+                    res.cells.append(CellGrade(
+                        notebook=nb.name, name=g.name, score=g.score, max_score=g.max_score,
+                        autograded=g.name not in solution_names and g.cell_type == "code",
+                        needs_manual_grade=g.needs_manual_grade,
+                    ))
+            out[sub.student.id] = res
+    return out
+
+
+def autograded_notebook(root: Path, student: str, assignment: str, name: str) -> Any:
+    return nbformat.read(root / "autograded" / student / assignment / f"{name}.ipynb", as_version=4)
+
+
+def metrics(nb: Any) -> dict[str, float]:
+    """The numbers a notebook showed with ``course.checks.show_metrics`` (later ones win)."""
+    found: dict[str, float] = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if METRICS_MIME in data:
+                payload = data[METRICS_MIME]
+                payload = json.loads(payload) if isinstance(payload, str) else payload
+                found.update({k: v for k, v in payload.items() if k != "title"})
+    return found
+
+
+def errors(nb: Any) -> list[str]:
+    """The error outputs of a notebook, as ``ename: evalue`` with the cell's grade id or index."""
+    out = []
+    for i, cell in enumerate(nb.cells):
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error":
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {i}")
+                out.append(f"{gid}: {o.get('ename')}: {o.get('evalue')}")
+    return out
+
+
+@dataclass
+class GradedRun:
+    """One assignment graded in a throw-away course with two students:
+    ``solution`` (the source notebooks, solutions in place) and ``blank`` (the released notebooks, unanswered)."""
+
+    root: Path
+    assignment: str
+    seconds: dict[str, float]
+    results: dict[str, StudentResult]
+
+    def notebook(self, student: str, name: str) -> Any:
+        return autograded_notebook(self.root, student, self.assignment, name)
+
+    def metrics(self, student: str = "solution") -> dict[str, float]:
+        merged: dict[str, float] = {}
+        for name in notebooks(self.assignment):
+            merged.update(metrics(self.notebook(student, name)))
+        return merged
+
+
+def grade_solution_and_blank(root: Path, assignment: str) -> GradedRun:
+    """Build a course for ``assignment``, submit solution and blank, autograde each notebook on its own (timed)."""
+    import time
+
+    make_course(root, [assignment])
+    names = notebooks(assignment)
+    seconds: dict[str, float] = {}
+    for student, folder in (("solution", REPO / "source" / assignment), ("blank", root / "release" / assignment)):
+        submit(root, student, assignment, {f"{n}.ipynb": folder / f"{n}.ipynb" for n in names})
+        t0 = time.perf_counter()
+        nbgrader(root, "autograde", assignment, "--create", "--student", student, "--log-level=WARN")
+        seconds[student] = time.perf_counter() - t0
+    return GradedRun(root, assignment, seconds, results(root, assignment))
+
+
+def notebook_seconds(nb: Any) -> float:
+    """Wall time of an executed notebook, from the first cell's start to the last cell's reply."""
+    starts, ends = [], []
+    for cell in nb.cells:
+        timing = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            starts.append(dt.datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00")))
+            ends.append(dt.datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00")))
+    assert starts, "the notebook carries no execution timing"
+    return (max(ends) - min(starts)).total_seconds()
+
+
+def solution_regions(text: str, inside: bool = True) -> list[str]:
+    """The lines between ``### BEGIN SOLUTION`` / ``### END SOLUTION`` and inside hidden-test blocks
+    (with ``inside=False``: the lines outside them, markers excluded)."""
+    out, within = [], False
+    for line in text.splitlines():
+        if "BEGIN SOLUTION" in line or "BEGIN HIDDEN TESTS" in line:
+            within = True
+        elif "END SOLUTION" in line or "END HIDDEN TESTS" in line:
+            within = False
+        elif within == inside:
+            out.append(line)
+    return out

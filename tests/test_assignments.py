@@ -1,0 +1,73 @@
+"""The grading invariants, for every assignment in source/ (COURSE.md, "Grading conventions").
+
+One autograde run per assignment (the source notebooks as student ``solution``, the released
+ones as student ``blank``) serves as the execution test, the timing test and the full-marks test.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import harness
+
+ASSIGNMENTS = harness.assignments()
+pytestmark = pytest.mark.slow
+
+
+def per_assignment(test):
+    params = [pytest.param(a, marks=pytest.mark.xdist_group(a)) for a in ASSIGNMENTS]
+    return pytest.mark.parametrize("assignment", params)(test)
+
+
+@per_assignment
+def test_solution_scores_full_autograded_marks(graded, assignment):
+    result = graded(assignment).results["solution"]
+    assert result.auto_max > 0, "the assignment has no autograded points"
+    lost = [f"{c.notebook}:{c.name} {c.score}/{c.max_score}" for c in result.cells if c.autograded and c.score != c.max_score]
+    assert not lost, f"the solutions lose points: {lost}"
+
+
+@per_assignment
+def test_unanswered_release_scores_zero(graded, assignment):
+    result = graded(assignment).results["blank"]
+    earned = [f"{c.notebook}:{c.name} {c.score}" for c in result.cells if c.autograded and c.score]
+    assert not earned, f"an unanswered notebook earns points: {earned}"
+
+
+@per_assignment
+def test_solution_notebooks_run_without_errors(graded, assignment):
+    run = graded(assignment)
+    for name in harness.notebooks(assignment):
+        errs = harness.errors(run.notebook("solution", name))
+        assert not errs, f"{name} raises with its solutions in place: {errs}"
+
+
+@per_assignment
+def test_each_notebook_runs_within_60_seconds(graded, assignment):
+    run = graded(assignment)
+    for name in harness.notebooks(assignment):
+        seconds = harness.notebook_seconds(run.notebook("solution", name))
+        print(f"{assignment}/{name}: {seconds:.1f} s")
+        assert seconds <= 60, f"{name} took {seconds:.0f} s with its solutions; the budget is 60 s"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_points_are_stated_and_cells_are_well_formed(assignment):
+    for name in harness.notebooks(assignment):
+        nb = harness.source_notebook(assignment, name)
+        ids, total = [], 0.0
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if not meta:
+                continue
+            ids.append(meta["grade_id"])
+            if meta.get("grade"):
+                assert meta.get("points", 0) > 0, f"{name}: graded cell {meta['grade_id']} has no points"
+                total += meta["points"]
+        assert len(ids) == len(set(ids)), f"{name}: duplicate grade ids"
+        text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        stated = re.findall(r"Total:\s*([0-9]+(?:\.[0-9]+)?)", text)
+        assert stated, f"{name}: the notebook does not state its points total ('Total: N')"
+        assert float(stated[-1]) == total, f"{name}: states a total of {stated[-1]} but its cells carry {total:g}"
