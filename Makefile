@@ -21,11 +21,13 @@ help:
 	@echo "make feedback ASSIGNMENT=00_orientation    write feedback HTML for every graded submission"
 	@echo "make grades     export all grades to grades.csv"
 
+# The stamp records how long the install took (seconds), for the benchmark report.
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	@start=$$(date +%s); \
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || exit 1; \
+	$(BIN)/python -m pip install --quiet --upgrade pip || exit 1; \
+	$(BIN)/python -m pip install --quiet -e '.[dev]' || exit 1; \
+	echo "install_seconds=$$(( $$(date +%s) - start ))" > $(STAMP)
 
 # Learners work on copies in work/ so that release/ stays as published and `git pull`
 # brings new modules without touching answers: a notebook already in work/ is never overwritten.
