@@ -20,6 +20,7 @@ help:
 	@echo "make autograde ASSIGNMENT=00_orientation   grade every submission of an assignment"
 	@echo "make feedback ASSIGNMENT=00_orientation    write feedback HTML for every graded submission"
 	@echo "make grades     export all grades to grades.csv"
+	@echo "make bench      measure run and grading times and model quality into docs/benchmarks.md"
 
 # The stamp records how long the install took (seconds), for the benchmark report.
 $(STAMP): pyproject.toml
@@ -56,6 +57,10 @@ autograde: $(STAMP)
 feedback: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=<one of: $(ASSIGNMENTS)>"; exit 2; }
 	$(BIN)/nbgrader generate_feedback "$(ASSIGNMENT)"
+
+# Measurements for docs/benchmarks.md (notebook times, grading times, model quality); about 15 minutes.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
 
 grades: $(STAMP)
 	$(BIN)/nbgrader export --to grades.csv

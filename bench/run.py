@@ -1,0 +1,167 @@
+"""`make bench`: measure how fast the course runs and grades and how good its toy models are.
+
+Writes docs/benchmarks.json (raw numbers) and docs/benchmarks.md (the report). Every number in the
+report comes from this run, except the clean-install time, which `make` measured when it created
+.venv (its stamp file), and is labelled as such.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+import harness  # noqa: E402
+
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+JOBS = int(os.environ.get("BENCH_JOBS", "2"))
+PACKAGES = ["torch", "nbgrader", "jupyterlab", "ipywidgets", "matplotlib", "numpy", "scikit-learn", "tqdm"]
+
+#: metric name -> (comparison, threshold, what it is); the module issues set these thresholds.
+THRESHOLDS: dict[str, tuple[str, float, str]] = {
+    "vae_bce_ratio": ("<=", 0.85, "VAE test reconstruction BCE / mean-image baseline BCE"),
+    "gan_modes_covered": (">=", 7, "GAN modes covered of 8 (>= 5% of 1,000 samples within 3 sd)"),
+    "bigram_test_nll": ("", float("nan"), "bigram model test NLL (nats per character)"),
+    "rnn_test_nll": ("<=", 2.05, "character RNN test NLL (nats per character)"),
+}
+
+
+def execute(path: Path) -> tuple[float, dict[str, float]]:
+    """Execute one notebook (with its solutions) in a scratch folder; return seconds and its metrics."""
+    nb = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copytree(path.parent, tmp, dirs_exist_ok=True)
+        client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": tmp}})
+        start = time.perf_counter()
+        client.execute()
+        seconds = time.perf_counter() - start
+    errs = harness.errors(nb)
+    if errs:
+        raise RuntimeError(f"{path.relative_to(REPO)} raised: {errs}")
+    return seconds, harness.metrics(nb)
+
+
+def notebook_figures() -> dict[str, dict]:
+    paths = sorted((REPO / "source").glob("*/*.ipynb"))
+    jobs = [(p, r) for r in range(RUNS) for p in paths]
+    out: dict[str, dict] = {str(p.relative_to(REPO / "source")): {"seconds": [], "metrics": {}} for p in paths}
+    with cf.ThreadPoolExecutor(JOBS) as pool:
+        for (p, _), (seconds, m) in zip(jobs, pool.map(lambda job: execute(job[0]), jobs)):
+            entry = out[str(p.relative_to(REPO / "source"))]
+            entry["seconds"].append(round(seconds, 2))
+            entry["metrics"] = entry["metrics"] or m
+    for entry in out.values():
+        entry["median_seconds"] = round(statistics.median(entry["seconds"]), 2)
+    return out
+
+
+def environment_figures() -> dict:
+    size = subprocess.run(["du", "-sk", str(REPO / ".venv")], capture_output=True, text=True).stdout.split()[0]
+    stamp = REPO / ".venv" / ".installed"
+    install = None
+    if stamp.exists() and "install_seconds=" in stamp.read_text():
+        install = int(stamp.read_text().split("install_seconds=")[1].split()[0])
+    return {"venv_mb": round(int(size) / 1024), "clean_install_seconds": install}
+
+
+def meta() -> dict:
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(),
+        "machine": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
+        "versions": {p: metadata.version(p) for p in PACKAGES},
+        "runs_per_notebook": RUNS,
+        "notebooks_at_once": JOBS,
+    }
+
+
+def _check(value: float, rule: tuple[str, float, str]) -> str:
+    op, limit, _ = rule
+    if not op:
+        return "(reported)"
+    ok = value <= limit if op == "<=" else value >= limit
+    return f"{'pass' if ok else 'FAIL'} ({op} {limit:g})"
+
+
+def report(data: dict) -> str:
+    m = data["meta"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured by `make bench` on {m['date']}: {m['cores']} cores, {m['machine']}.",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".",
+        "This file is written by `bench/run.py`; do not edit it by hand. Raw numbers: `benchmarks.json`.",
+        "",
+        "## Notebooks",
+        "",
+        f"Each source notebook executed top to bottom with its solutions, {m['runs_per_notebook']} times, "
+        f"{m['notebooks_at_once']} notebooks at a time, one torch thread each. Budget: 60 s.",
+        "",
+        "| Notebook | Median (s) | Runs (s) |",
+        "| --- | ---: | --- |",
+    ]
+    for name, entry in data["notebooks"].items():
+        lines.append(f"| `{name}` | {entry['median_seconds']:.1f} | {', '.join(f'{s:.1f}' for s in entry['seconds'])} |")
+    lines += ["", "## Toy models", "", "| Figure | Value | Threshold |", "| --- | ---: | --- |"]
+    metrics: dict[str, float] = {}
+    for entry in data["notebooks"].values():
+        metrics.update(entry["metrics"])
+    for key, value in metrics.items():
+        rule = THRESHOLDS.get(key)
+        desc = rule[2] if rule else key
+        lines.append(f"| {desc} (`{key}`) | {value:.4g} | {_check(value, rule) if rule else '(reported)'} |")
+    if "grading" in data:
+        g = data["grading"]
+        lines += ["", "## Grading", "", g["summary"], "", "| Submissions | Workers | Total (s) | Per submission (s) |",
+                  "| ---: | ---: | ---: | ---: |"]
+        for row in g["rows"]:
+            lines.append(f"| {row['submissions']} | {row['jobs']} | {row['seconds']:.1f} | "
+                         f"{row['seconds'] / row['submissions']:.2f} |")
+    env = data["environment"]
+    install = env["clean_install_seconds"]
+    lines += ["", "## Environment", "",
+              f"* `.venv` size: {env['venv_mb']} MB.",
+              f"* Clean install (`make` creating `.venv` from nothing, timed by the Makefile on this machine): "
+              + (f"{install} s." if install is not None else "not recorded (this .venv was not created by `make`)."),
+              ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    start = time.perf_counter()
+    data = {"meta": meta(), "environment": environment_figures()}
+    print("timing notebooks ...", flush=True)
+    data["notebooks"] = notebook_figures()
+    grading = grading_figures()
+    if grading:
+        data["grading"] = grading
+    data["meta"]["bench_seconds"] = round(time.perf_counter() - start, 1)
+    docs = REPO / "docs"
+    docs.mkdir(exist_ok=True)
+    (docs / "benchmarks.json").write_text(json.dumps(data, indent=2) + "\n")
+    (docs / "benchmarks.md").write_text(report(data))
+    print(report(data))
+    print(f"\nwritten docs/benchmarks.md and docs/benchmarks.json in {data['meta']['bench_seconds']:.0f} s")
+
+
+def grading_figures() -> dict | None:
+    return None
+
+
+if __name__ == "__main__":
+    main()
