@@ -1,0 +1,59 @@
+"""Quality asserts for module 02 (language models), read back from the autograded solution notebooks.
+
+The generic grading invariants (full marks, blank scores zero, release equality, no leaks, time) are
+tested for every assignment elsewhere; these check that the models in the notebooks learn what the text
+says they learn.
+"""
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("02_language_models")]
+
+ASSIGNMENT = "02_language_models"
+
+
+@pytest.fixture(scope="module")
+def metrics(graded):
+    return graded(ASSIGNMENT).metrics("solution")
+
+
+def test_bigram_baseline(metrics):
+    assert 2.2 <= metrics["bigram_test_nll"] <= 2.5
+    assert metrics["bigram_train_nll"] < metrics["bigram_test_nll"]
+
+
+def test_rnn_quality(metrics):
+    assert metrics["rnn_test_nll"] <= 2.05
+    assert metrics["rnn_test_nll"] < metrics["bigram_test_nll"] - 0.2
+
+
+def test_temperature_trades_novelty_for_plausibility(metrics):
+    assert metrics["sample_variety_t005"] <= 0.1          # near T = 0 the samples repeat
+    assert metrics["sample_novelty_t1"] >= 0.5            # at T = 1 most samples are new names
+    assert metrics["sample_plausibility_t1"] >= 0.6       # ... and most still look like names
+    assert metrics["sample_plausibility_t3"] < metrics["sample_plausibility_t1"] - 0.3
+
+
+def test_gpt_generates_and_masked_model_fills_in(metrics):
+    assert metrics["gpt_test_nll"] <= 2.2
+    assert metrics["fill_acc_masked"] > metrics["fill_acc_gpt_left_only"]
+    assert metrics["fill_nll_masked"] < metrics["fill_nll_gpt_left_only"]
+    assert metrics["gen_plausible_gpt"] >= 0.5
+    assert metrics["gen_plausible_masked"] < metrics["gen_plausible_gpt"] - 0.3
+
+
+def test_scaling_curve_falls(metrics):
+    losses = [metrics[f"scale_test_nll_w{w}"] for w in (4, 12, 36, 108)]
+    params = [metrics[f"scale_params_w{w}"] for w in (4, 12, 36, 108)]
+    assert params == sorted(params) and params[-1] / params[0] > 100
+    assert losses == sorted(losses, reverse=True), losses
+    assert metrics["scale_alpha"] > 0
+    assert metrics["scale_gpt3_param_ratio"] > 1e5
+
+
+def test_points_per_notebook(graded):
+    run = graded(ASSIGNMENT)
+    per_nb: dict[str, float] = {}
+    for c in run.results["solution"].cells:
+        per_nb[c.notebook] = per_nb.get(c.notebook, 0) + c.max_score
+    assert per_nb == {"01_char_models": 13, "02_gpt_vs_bert": 11, "03_scale": 5}
