@@ -77,5 +77,5 @@ def scatter_2d(points: torch.Tensor | np.ndarray, labels: Sequence[int] | np.nda
             ax.scatter(pts[m, 0], pts[m, 1], color=colours[k % len(colours)], label=str(k), **style)
         ax.legend(title=label_name, markerscale=2, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal", adjustable="box")  # "datalim" warns on stderr when limits are set later
     return ax

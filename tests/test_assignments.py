@@ -68,6 +68,6 @@ def test_points_are_stated_and_cells_are_well_formed(assignment):
                 total += meta["points"]
         assert len(ids) == len(set(ids)), f"{name}: duplicate grade ids"
         text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-        stated = re.findall(r"Total:\s*([0-9]+(?:\.[0-9]+)?)", text)
+        stated = re.findall(r"(?:Total|Points in this notebook):\**\s*([0-9]+(?:\.[0-9]+)?)", text)
         assert stated, f"{name}: the notebook does not state its points total ('Total: N')"
         assert float(stated[-1]) == total, f"{name}: states a total of {stated[-1]} but its cells carry {total:g}"
