@@ -28,6 +28,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 import harness  # noqa: E402
 
+# Widgets draw once instead of making controls (see course.widgets.static_widgets): nobody is
+# there to move them, and headless executors can stall on them.
+os.environ["COURSE_STATIC_WIDGETS"] = "1"
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 JOBS = int(os.environ.get("BENCH_JOBS", "2"))
 PACKAGES = ["torch", "nbgrader", "jupyterlab", "ipywidgets", "matplotlib", "numpy", "scikit-learn", "tqdm"]

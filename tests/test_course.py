@@ -248,10 +248,24 @@ def test_quiz_gives_feedback_without_the_answer():
         widgets.Quiz("?", ["only"], answer_hash="x", salt="s")
 
 
-def test_explore_runs_the_function_once_headless():
+def test_explore_runs_the_function_once_with_its_controls(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.delenv("COURSE_STATIC_WIDGETS", raising=False)
     calls = []
-    panel = widgets.explore(lambda t: calls.append(t), t=(0.0, 2.0, 0.5))
-    assert calls and panel.children[0].description == "t"
+    panel = widgets.explore(lambda t, name: calls.append((t, name)), t=(0.0, 2.0, 0.5), name=["a", "b"])
+    assert calls == [(1.0, "a")] and panel.children[0].description == "t"
+
+
+@pytest.mark.parametrize("env", [{"NBGRADER_EXECUTION": "autograde"}, {"COURSE_STATIC_WIDGETS": "1"}])
+def test_explore_draws_once_without_controls_when_graded(monkeypatch, env):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    calls = []
+    controls = {"t": (0.1, 3.0, 0.1), "n": (1, 10), "word": "nine", "pick": ["x", "y"],
+                "s": widgets.w.FloatSlider(value=0.3)}
+    assert widgets.explore(lambda **kw: calls.append(kw), **controls) is None
+    interactive_start = {k: v.value for k, v in zip(controls, widgets.w.interactive(lambda **kw: None, **controls).children)}
+    assert calls == [interactive_start]
 
 
 def test_every_example_sits_in_exactly_its_regions_of_the_map():
