@@ -46,21 +46,16 @@ release: $(STAMP)
 	  echo "== $$a"; $(BIN)/nbgrader generate_assignment "$$a" --force --log-level=WARN || exit 1; \
 	done
 
-# Grading: the assignment's cells are registered in gradebook.db from source/ first
-# (into a scratch folder, so release/ is not touched).
+# Grading: every submission of ASSIGNMENT, JOBS at a time, each kernel in a sandbox (docs/grading.md).
+# FORCE=1 regrades what was graded before; ALLOW_UNISOLATED=1 grades even where no sandbox can be had.
 autograde: $(STAMP)
-	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=<one of: $(ASSIGNMENTS)>"; exit 2; }
-	$(BIN)/nbgrader generate_assignment "$(ASSIGNMENT)" --force --log-level=WARN \
-	  --CourseDirectory.release_directory=.scratch/release
-	$(BIN)/nbgrader autograde "$(ASSIGNMENT)" --create
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=<one of: $(ASSIGNMENTS)> [JOBS=n] [FORCE=1]"; exit 2; }
+	$(BIN)/python -m course.grading "$(ASSIGNMENT)" --jobs $(JOBS) $(if $(filter 1,$(FORCE)),--force) \
+	  $(if $(filter 1,$(ALLOW_UNISOLATED)),--allow-unisolated) $(GRADING_ARGS)
 
 feedback: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=<one of: $(ASSIGNMENTS)>"; exit 2; }
-	$(BIN)/nbgrader generate_feedback "$(ASSIGNMENT)"
-
-# Measurements for docs/benchmarks.md (notebook times, grading times, model quality); about 15 minutes.
-bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/nbgrader generate_feedback "$(ASSIGNMENT)" --force
 
 grades: $(STAMP)
 	$(BIN)/nbgrader export --to grades.csv

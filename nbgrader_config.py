@@ -35,10 +35,12 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # turn it into "needs manual grade").
 c.OverwriteCells.add_missing_cells = True
 
-# Feedback never shows hidden tests or the grading rubric (the default shows both).
+# Feedback never shows hidden tests or the grading rubric (the default shows both), and a failed
+# test shows one readable line instead of its traceback (which would quote the hidden test).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbgrader.preprocessors.ClearMarkScheme",
+    "course.integrity.ShortFailureMessages",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
