@@ -106,6 +106,10 @@ class Grader:
         self.scratch = self.root / ".scratch" / "grading" / self.a
         self.limits = Limits(memory_bytes=opts.memory, cpu_seconds=opts.submission_timeout)
         self.uid_base = UID_BASE if os.geteuid() == 0 else None
+        exposed = [p for p in readonly_paths() if self.root == Path(p) or Path(p) in self.root.parents]
+        if exposed:
+            raise GradingError(f"the kernel must see {exposed[0]} (Python or the course package), which holds the "
+                               f"course folder {self.root}: install the environment outside the course folder")
         self.mode, self.isolation = self._isolation()
 
     def _isolation(self) -> tuple[str, str]:
@@ -249,7 +253,9 @@ class Grader:
         todo = students if self.opts.force else [s for s in students if s not in done]
         print(f"Grading {self.a}: {len(todo)} submissions ({len(students) - len(todo)} already graded, kept; "
               f"--force regrades), {self.opts.jobs} at a time.\nIsolation: {self.isolation}", flush=True)
+        t0 = time.monotonic()
         self.prepare()
+        t1 = time.monotonic()
         (self.scratch / "logs").mkdir(parents=True, exist_ok=True)
         rows: dict[str, Row] = {}
         with ThreadPoolExecutor(max_workers=max(1, self.opts.jobs)) as pool:
@@ -264,7 +270,10 @@ class Grader:
                 print(f"[{n}/{len(todo)}] {student}: {'executed' if r.status == 'staged' else r.status} "
                       f"({r.seconds:.1f} s)", flush=True)
         ordered = [rows[s] for s in sorted(rows)]
+        t2 = time.monotonic()
         self.merge(ordered)
+        print(f"Phases: prepare {t1 - t0:.1f} s, execute {t2 - t1:.1f} s ({self.opts.jobs} at a time), "
+              f"record {time.monotonic() - t2:.1f} s", flush=True)
         skipped = [Row(s, "skipped") for s in sorted(set(students) - set(todo))]
         self._scores(skipped)
         return sorted(ordered + skipped, key=lambda r: r.student)

@@ -6,8 +6,9 @@ nbgrader runs outside the sandbox (it needs the assignment's source and a gradeb
 
 - its own mount namespace holding only the system (``/usr``, ``/etc``, read-only), the Python
   installation and the ``course`` package (read-only), a private ``/tmp`` and ``$HOME``, and the
-  scratch copy of the one submission it grades (read-write). Nothing else of the host exists
-  in it: no course folder, no gradebook, no other submission;
+  scratch copy of the one submission it grades (read-write; the notebook files in it read as
+  empty, as they hold the hidden tests while grading). Nothing else of the host exists in it:
+  no course folder, no gradebook, no other submission;
 - its own network namespace (only its own loopback: no host service, no internet), its own
   PID, IPC and UTS namespaces; it dies with the grader;
 - when the grader runs as root, a separate unprivileged uid with no capabilities;
@@ -93,6 +94,7 @@ class Sandbox:
         """Create the box and hand it (and the submission's working folder) to the kernel's uid."""
         for sub in ("run", "home", "tmp"):
             (Path(self.box) / sub).mkdir(parents=True, exist_ok=True)
+        (Path(self.box) / "empty").write_bytes(b"")
         if self.uid is None:
             return
         trees = [Path(self.box)] + ([Path(workdir)] if workdir else [])
@@ -111,6 +113,8 @@ class Sandbox:
                   ("--bind", str(self.run_dir), str(self.run_dir))]
         if cwd:
             binds.append(("--bind", cwd, cwd))
+            # The notebook being graded holds the hidden tests (restored from the gradebook): hide it.
+            binds += [("--ro-bind", str(box / "empty"), str(nb)) for nb in sorted(Path(cwd).glob("*.ipynb"))]
         cmd = ["bwrap", "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid",
                "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
         cmd += ["--unshare-user"] if self.uid is None else []

@@ -69,8 +69,8 @@ def _snoop(root: Path) -> str:
 leaked = []
 for p in {targets!r}:
     try:
-        os.listdir(p) if os.path.isdir(p) else open(p, "rb").read(1)
-        leaked.append(p)
+        if (os.listdir(p) if os.path.isdir(p) else open(p, "rb").read()):
+            leaked.append(p)
     except OSError:
         pass
 for p in {writes!r}:
@@ -79,6 +79,11 @@ for p in {writes!r}:
         leaked.append(p)
     except OSError:
         pass
+try:  # the notebook being graded holds the hidden tests
+    if b"HIDDEN" in open("{NB}.ipynb", "rb").read():
+        leaked.append("{NB}.ipynb")
+except OSError:
+    pass
 print("leaked:", leaked)
 definition = "b" if not leaked else "a"
 """

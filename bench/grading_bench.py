@@ -1,0 +1,100 @@
+"""Benchmark (not a test): seconds per submission with ``course.grading``, sequential against parallel.
+
+    .venv/bin/python bench/grading_bench.py [--submissions 8] [--jobs 2] [--assignment 00_orientation]
+
+Builds a throw-away course, hands in the same answered notebook for every student, grades it all
+once with ``--jobs 1`` and once (in a fresh copy) with ``--jobs N``, and writes the figures to
+docs/benchmarks/grading.json (and prints a table). Wall time includes the fixed cost of a run
+(registering the assignment, checking the sandbox, recording grades in the gradebook); the
+"execute" phase is the part that runs in parallel. The machine's load average is recorded too:
+on a shared machine other work competes for the same cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+import harness  # noqa: E402
+
+
+def answered(assignment: str, name: str, root: Path):
+    """The released notebook with the solution cells filled in (what a good student hands in)."""
+    solved = harness.source_notebook(assignment, name)
+    nb = copy.deepcopy(harness.released_notebook(root, assignment, name))
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solved.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    return nb
+
+
+def run(assignment: str, n: int, jobs: int, workdir: Path) -> dict:
+    root = harness.make_course(workdir / f"jobs{jobs}", [assignment])
+    for i in range(n):
+        files = {f"{nb}.ipynb": answered(assignment, nb, root) for nb in harness.notebooks(assignment)}
+        harness.submit(root, f"student{i:03d}", assignment, files)
+    env = os.environ | {"PATH": f"{harness.BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "course.grading", assignment, "--root", str(root),
+                           "--jobs", str(jobs)], env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"grading failed:\n{proc.stdout}\n{proc.stderr}")
+    with open(root / "reports" / assignment / "integrity.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    graded = [r for r in rows if r["status"] == "graded"]
+    isolation = next((ln.split("Isolation: ", 1)[1] for ln in proc.stdout.splitlines() if "Isolation: " in ln), "")
+    phases = next((ln.split("Phases: ", 1)[1] for ln in proc.stdout.splitlines() if ln.startswith("Phases: ")), "")
+    execute = float(phases.split("execute ")[1].split(" s")[0]) if "execute " in phases else float("nan")
+    return {"jobs": jobs, "submissions": n, "graded": len(graded), "wall_seconds": round(wall, 1),
+            "seconds_per_submission": round(wall / n, 2), "phases": phases,
+            "execute_seconds_per_submission": round(execute / n, 2),
+            "mean_worker_seconds": round(sum(float(r["seconds"]) for r in graded) / max(1, len(graded)), 2),
+            "isolation": isolation}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--submissions", type=int, default=8)
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--assignment", default="00_orientation")
+    p.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks" / "grading.json")
+    a = p.parse_args()
+    load_start = [round(x, 2) for x in os.getloadavg()]
+    with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
+        results = [run(a.assignment, a.submissions, jobs, Path(tmp)) for jobs in (1, a.jobs)]
+    seq, par = results
+    report = {
+        "date": dt.date.today().isoformat(), "assignment": a.assignment, "cpus": os.cpu_count(),
+        "machine": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
+        "load_average_at_start": load_start, "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "runs": results, "speedup": round(seq["wall_seconds"] / par["wall_seconds"], 2),
+    }
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"{'jobs':>4} {'submissions':>11} {'wall s':>8} {'s/submission':>12} {'execute s/subm.':>15} "
+          f"{'worker s (mean)':>15}")
+    for r in results:
+        print(f"{r['jobs']:>4} {r['submissions']:>11} {r['wall_seconds']:>8} {r['seconds_per_submission']:>12} "
+              f"{r['execute_seconds_per_submission']:>15} {r['mean_worker_seconds']:>15}   {r['phases']}")
+    print(f"speedup x{report['speedup']} on {report['cpus']} CPUs; isolation: {seq['isolation']}\nwritten to {a.out}")
+
+
+if __name__ == "__main__":
+    main()
