@@ -121,7 +121,9 @@ class Grader:
                     f"student code cannot be isolated here: {exc}.\nFix that ({INSTALL_HINT}), or grade "
                     "WITHOUT isolation with --allow-unisolated (make: ALLOW_UNISOLATED=1): student code then "
                     "runs with your rights and can read the solutions, hidden tests and gradebook.") from exc
-            return "none", f"NOT ISOLATED ({exc}): student code runs with your rights; only resource limits apply"
+            limits = "only resource limits apply" if self.limits.prlimit() else "and without resource limits"
+            print(f"WARNING: grading WITHOUT isolation: {exc}", file=sys.stderr)
+            return "none", f"NOT ISOLATED ({exc}): student code runs with your rights, {limits}"
 
     def submissions(self) -> list[str]:
         found = sorted(p.parent.name for p in (self.root / "submitted").glob(f"*/{self.a}") if p.is_dir())

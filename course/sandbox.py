@@ -58,7 +58,11 @@ class Limits:
     open_files: int = 1024
 
     def prlimit(self) -> list[str]:
-        return ["prlimit", f"--as={self.memory_bytes}", f"--cpu={self.cpu_seconds}",
+        """The ``prlimit`` prefix of a command ([] where util-linux's prlimit is missing)."""
+        exe = shutil.which("prlimit") or ("/usr/bin/prlimit" if os.path.exists("/usr/bin/prlimit") else None)
+        if exe is None:
+            return []
+        return [exe, f"--as={self.memory_bytes}", f"--cpu={self.cpu_seconds}",
                 f"--nproc={self.processes}", f"--fsize={self.file_bytes}",
                 f"--nofile={self.open_files}", "--core=0", "--"]
 
@@ -163,6 +167,8 @@ def probe(uid: int | None, limits: Limits) -> str:
         raise SandboxUnavailable(f"the sandbox needs Linux (this is {sys.platform})")
     if shutil.which("bwrap") is None:
         raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}")
+    if not limits.prlimit():
+        raise SandboxUnavailable("prlimit (util-linux) is not installed: no memory or CPU cap")
     with tempfile.TemporaryDirectory(prefix="cgr-probe-") as box:
         sandbox = Sandbox("bwrap", box, uid, readonly_paths(), limits)
         sandbox.prepare(None)
