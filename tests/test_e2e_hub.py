@@ -1,0 +1,260 @@
+"""A real class on JupyterHub, end to end: deploy/jupyterhub/jupyterhub_config.py with real Unix
+accounts (one instructor, three students), configurable-http-proxy, and nbgrader's exchange.
+
+Everything goes over HTTP through the hub, as the browser would send it: the hub's REST API
+(accounts, servers, tokens), each person's own Jupyter server (contents API, nbgrader's
+assignment-list API for fetch/submit/fetch feedback, the formgrader's API for the instructor),
+each request with that person's own token, so every nbgrader step runs as that person's Unix
+account. The instructor exports the grades with ``nbgrader export`` in a terminal.
+
+Needs root, configurable-http-proxy and the accounts tools (``.ci/install-e2e``); skipped
+locally when they are missing, failed in CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import re
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote
+
+import nbformat
+import pytest
+
+import e2e_util as e2e
+import harness
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+A, NB = "00_orientation", "00_orientation"
+NB_PATH = f"{A}/{NB}.ipynb"
+MANUAL_TEXT = ("Partly right. ChatGPT is an LLM used generatively, so it is generative AI. BERT is an LLM "
+               "(a masked language model) but is mostly used to understand and classify text, not to "
+               "generate it. DALL-E generates images from text: it is generative AI and a foundation "
+               "model, but not a language model. Being an LLM is not what makes a system generative.")
+# correct: every answer (12 autograded points, 2 given by the instructor for the text);
+# half: the 6-point question only; empty: nothing. Out of 14.
+EXPECTED = {"correct": 14.0, "half": 6.0, "empty": 0.0}
+MAX_SCORE = 14.0
+
+
+def _answered(released: dict, kind: str) -> dict:
+    """The released notebook with a student's answers, cells found by grade_id."""
+    nb = copy.deepcopy(released)
+    solution = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+                for c in harness.source_notebook(A, NB).cells}
+    answers = {"correct": ["map_systems", "judge_claims", "generative_definition"],
+               "half": ["map_systems"], "empty": []}[kind]
+    for cell in nb["cells"]:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell["source"] = solution[gid]
+        elif gid == "colleague_claim_text" and kind == "correct":
+            cell["source"] = MANUAL_TEXT
+    return nb
+
+
+@pytest.fixture(scope="module")
+def classroom():
+    e2e.require_hub()
+    out = e2e.output_dir("test_e2e_hub")
+    klass = e2e.Classroom(n_students=3)
+    hub = e2e.Hub(klass, out)
+    try:
+        klass.create()
+        hub.start()
+        yield klass, hub
+    finally:
+        hub.stop()
+        klass.close()
+
+
+@pytest.fixture(scope="module")
+def semester(classroom):
+    """The whole loop, once; the tests below check what it left behind."""
+    klass, hub = classroom
+    ins = klass.instructor
+    roles = dict(zip(("correct", "half", "empty"), klass.students))
+    timings: dict[str, float] = {}
+    t0 = time.monotonic()
+
+    def lap(step: str) -> None:
+        timings[step] = round(time.monotonic() - t0 - sum(timings.values()), 1)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(hub.spawn, klass.users))
+    lap("spawn 4 servers")
+
+    # instructor: generate the student version from source/ and release it to the exchange
+    for step in ("assign", "release"):
+        out = hub.user_ok(ins, "POST", f"/formgrader/api/assignment/{A}/{step}")
+        assert out["success"], out["log"]
+    lap("generate and release")
+
+    course = {"course_id": e2e.COURSE_ID, "assignment_id": A}
+    for kind, student in roles.items():
+        listing = hub.user_ok(student, "GET", f"/assignments?course_id={e2e.COURSE_ID}")
+        assert any(a["assignment_id"] == A and a["status"] == "released" for a in listing["value"]), listing
+        out = hub.user_ok(student, "POST", "/assignments/fetch", data=course)
+        assert out["success"], out
+        model = hub.user_ok(student, "GET", f"/api/contents/{NB_PATH}?content=1&type=notebook")
+        hub.user_ok(student, "PUT", f"/api/contents/{NB_PATH}",
+                    body={"type": "notebook", "format": "json", "content": _answered(model["content"], kind)})
+        out = hub.user_ok(student, "POST", "/assignments/submit", data=course)
+        assert out["success"], out
+    lap("3 students fetch, answer, submit")
+
+    out = hub.user_ok(ins, "POST", f"/formgrader/api/assignment/{A}/collect")
+    assert out["success"], out["log"]
+    for student in roles.values():
+        out = hub.user_ok(ins, "POST", f"/formgrader/api/submission/{A}/{student}/autograde")
+        assert out["success"], out["log"]
+    lap("collect and autograde")
+
+    # the free-text answer, graded by hand in the formgrader
+    for sub in hub.user_ok(ins, "GET", f"/formgrader/api/submitted_notebooks/{A}/{NB}"):
+        grades = hub.user_ok(ins, "GET", f"/formgrader/api/grades?submission_id={sub['id']}")
+        text = [g for g in grades if g["name"] == "colleague_claim_text"]
+        assert len(text) == 1, grades
+        score = 2.0 if sub["student"] == roles["correct"] else 0.0
+        hub.user_ok(ins, "PUT", f"/formgrader/api/grade/{text[0]['id']}", body={"manual_score": score})
+    lap("manual grading")
+
+    for step in ("generate_feedback", "release_feedback"):
+        out = hub.user_ok(ins, "POST", f"/formgrader/api/assignment/{A}/{step}")
+        assert out["success"], out["log"]
+    feedback: dict[str, str] = {}
+    for kind, student in roles.items():
+        out = hub.user_ok(student, "POST", "/assignments/fetch_feedback", data=course)
+        assert out["success"], out
+        found = [Path(p) for p in _walk(hub, student, f"{A}/feedback") if p.endswith(".html")]
+        assert len(found) == 1, f"{student} fetched {found}"
+        feedback[kind] = hub.user_ok(student, "GET", f"/api/contents/{quote(str(found[0]))}?content=1&type=file&format=text")["content"]
+    lap("feedback generated, released, fetched")
+
+    export = klass.base / "grades.csv"
+    proc = e2e.run("runuser", "-u", ins, "--", "env", f"PATH={e2e.BIN}:/usr/bin:/bin",
+                   "nbgrader", "export", "--to", str(klass.home(ins) / "grades.csv"), cwd=klass.course_dir)
+    export.write_text((klass.home(ins) / "grades.csv").read_text())
+    grades = {row["student_id"]: row for row in csv.DictReader(io.StringIO(export.read_text()))}
+    lap("export")
+    # keep what an instructor would look at, for a person reading the test's output
+    keep = e2e.output_dir("test_e2e_hub") / "course"
+    shutil.rmtree(keep, ignore_errors=True)
+    for folder in ("autograded", "feedback"):
+        shutil.copytree(klass.course_dir / folder, keep / folder)
+    shutil.copy(export, keep / "grades.csv")
+    timings["total"] = round(time.monotonic() - t0, 1)
+    (e2e.output_dir("test_e2e_hub") / "timings.json").write_text(json.dumps(timings, indent=2))
+    return {"klass": klass, "hub": hub, "roles": roles, "feedback": feedback, "grades": grades,
+            "export_log": proc.stdout + proc.stderr, "timings": timings}
+
+
+def _walk(hub, user: str, path: str) -> list[str]:
+    model = hub.user_ok(user, "GET", f"/api/contents/{quote(path)}")
+    files = []
+    for item in model["content"]:
+        files += _walk(hub, user, item["path"]) if item["type"] == "directory" else [item["path"]]
+    return files
+
+
+def test_exported_grades_match_the_answers(semester):
+    grades, roles = semester["grades"], semester["roles"]
+    for kind, student in roles.items():
+        assert student in grades, f"{student} missing from the export:\n{semester['export_log']}"
+        row = grades[student]
+        assert row["assignment"] == A
+        assert float(row["score"]) == pytest.approx(EXPECTED[kind]), (kind, row)
+        assert float(row["max_score"]) == pytest.approx(MAX_SCORE), (kind, row)
+
+
+def test_formgrader_agrees_with_the_export(semester):
+    hub, klass, roles = semester["hub"], semester["klass"], semester["roles"]
+    subs = {s["student"]: s for s in hub.user_ok(klass.instructor, "GET", f"/formgrader/api/submissions/{A}")}
+    for kind, student in roles.items():
+        assert subs[student]["score"] == pytest.approx(EXPECTED[kind]), subs[student]
+        assert not subs[student]["needs_manual_grade"], subs[student]
+
+
+def test_each_student_fetched_their_own_feedback(semester):
+    for kind, html in semester["feedback"].items():
+        scores = re.findall(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html)
+        assert scores, f"no score in the feedback of {kind}"
+        assert float(scores[0][0]) == pytest.approx(EXPECTED[kind]) and float(scores[0][1]) == MAX_SCORE, (kind, scores[0])
+    assert MANUAL_TEXT[:40] in semester["feedback"]["correct"]
+    assert MANUAL_TEXT[:40] not in semester["feedback"]["half"] + semester["feedback"]["empty"]
+
+
+def test_feedback_does_not_show_hidden_tests(semester):
+    """Neither in the test cells nor quoted in the traceback of a failed one."""
+    for kind, html in semester["feedback"].items():
+        assert "BEGIN HIDDEN TESTS" not in html, kind
+
+
+def test_students_cannot_read_each_others_work(semester):
+    """nbgrader issues #978 and #1202: the exchange must not let a student find or read another's
+    submission or feedback; nor may the hub or the home folders."""
+    klass, hub, roles = semester["klass"], semester["hub"], semester["roles"]
+    course = klass.exchange / e2e.COURSE_ID
+    inbound = sorted(p.name for p in (course / "inbound").iterdir())
+    assert len(inbound) == 3, inbound
+    released_feedback = sorted((course / "feedback").iterdir())
+    assert len(released_feedback) == 3, released_feedback
+    for victim in roles.values():
+        submission = next(n for n in inbound if n.startswith(victim + "+"))
+        # the folder name ends in a random string, so it cannot be guessed (#978)
+        assert re.fullmatch(re.escape(f"{victim}+{A}+") + r".+\+[A-Za-z0-9_-]{12}", submission), submission
+        fetched = klass.home(victim) / A / "feedback"
+        feedback_file = next(fetched.rglob("*.html"))
+        for thief in (s for s in roles.values() if s != victim):
+            # over HTTP, through the hub: another person's server refuses the student's token
+            status, _ = hub.user_api(victim, "GET", f"/api/contents/{NB_PATH}", as_user=thief)
+            assert status in (403, 404), f"{thief} read {victim}'s notebook over the hub: HTTP {status}"
+            # on the file system, as the thief's Unix account
+            for cmd in (["ls", str(course / "inbound")],             # cannot list submissions
+                        ["ls", str(course / "feedback")],            # cannot list released feedback
+                        ["ls", str(klass.home(victim))],             # nor another home folder
+                        ["cat", str(klass.home(victim) / NB_PATH)],
+                        ["cat", str(feedback_file)],
+                        ["mv", str(course / "inbound" / submission), str(course / "inbound" / f"{thief}-moved")]):
+                proc = e2e.as_user(thief, *cmd)
+                assert proc.returncode != 0, f"{thief} could run {' '.join(cmd)}:\n{proc.stdout[:500]}"
+    # the students' fetched feedback is theirs: one file each, with their own score (see above)
+    for student in roles.values():
+        assert len(list((klass.home(student) / A / "feedback").rglob("*.html"))) == 1
+
+
+def test_formgrader_is_for_the_instructor_only(semester):
+    klass, hub, roles = semester["klass"], semester["hub"], semester["roles"]
+    status, out = hub.user_api(klass.instructor, "GET", "/formgrader/api/status")
+    assert status == 200 and out == {"status": True}
+    student = roles["half"]
+    status, _ = hub.user_api(student, "GET", "/formgrader/api/status")
+    assert status == 404, "a student's own server must not offer the formgrader"
+    status, _ = hub.user_api(klass.instructor, "GET", "/formgrader/api/status", as_user=student)
+    assert status in (403, 404), f"a student reached the instructor's formgrader: HTTP {status}"
+    status, _ = hub.user_api(klass.instructor, "GET", f"/formgrader/api/submissions/{A}", as_user=student)
+    assert status in (403, 404), f"a student read the gradebook: HTTP {status}"
+
+
+def test_exchange_permissions_are_as_documented(semester):
+    course = semester["klass"].exchange / e2e.COURSE_ID
+    modes = {p: oct(p.stat().st_mode & 0o7777) for p in (course.parent, course, course / "outbound",
+                                                         course / "inbound", course / "feedback")}
+    assert modes == {course.parent: "0o1777", course: "0o755", course / "outbound": "0o755",
+                     course / "inbound": "0o3733", course / "feedback": "0o711"}, modes
+    for sub in (course / "inbound").iterdir():
+        assert sub.stat().st_uid != course.stat().st_uid  # owned by the student who submitted
+
+
+def test_home_folders_are_private(semester):
+    klass = semester["klass"]
+    for user in klass.users:
+        assert klass.home(user).stat().st_mode & 0o077 == 0, f"{user}'s home folder is open to others"
+    assert "now 700" in klass.setup_log  # setup-class.sh closed the ones useradd left open
