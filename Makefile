@@ -45,6 +45,8 @@ release: $(STAMP)
 	@for a in $(ASSIGNMENTS); do \
 	  echo "== $$a"; $(BIN)/nbgrader generate_assignment "$$a" --force --log-level=WARN || exit 1; \
 	done
+	cp source/START_HERE.ipynb release/START_HERE.ipynb
+	cp docs/glossary.md release/glossary.md
 
 # Grading: every submission of ASSIGNMENT, JOBS at a time, each kernel in a sandbox (docs/grading.md).
 # FORCE=1 regrades what was graded before; ALLOW_UNISOLATED=1 grades even where no sandbox can be had.
