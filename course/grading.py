@@ -303,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--allow-unisolated", action="store_true", help="grade even if the sandbox is unavailable")
     p.add_argument("--keep-scratch", action="store_true", help="keep each submission's scratch course")
     a = p.parse_args(argv)
+    if a.jobs < 1 or a.submission_timeout < 1 or (a.timeout is not None and a.timeout < 1):
+        p.error("--jobs, --timeout and --submission-timeout must be positive")
     opts = Options(a.assignment, a.root, a.jobs, a.timeout, a.submission_timeout, a.memory, a.force,
                    a.allow_unisolated, a.student, a.keep_scratch)
     try:

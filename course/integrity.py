@@ -7,15 +7,18 @@ Flags (one word each, in the report's ``flags`` column):
 - ``test_cell_changed`` / ``test_cell_deleted``: a test cell differs from the released one or is gone
   (nbgrader grades with the original test cell anyway; the flag says someone tried);
 - ``tampering``: student code reassigns what the tests rely on: attributes of modules (``numpy.testing``,
-  ``torch.allclose``, ``builtins``...) or builtin / test helper names (``str = ...``, ``def isinstance``);
+  ``torch.allclose``, ``builtins``...) or builtin / test helper names (``str = ...``, ``def isinstance``),
+  or submitted files that would replace a module (``numpy.py``, ``course/``);
 - ``cell_timeout``, ``kernel_died``, ``memory_cap``, ``output_truncated``: what happened while it ran.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import csv
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,9 +159,20 @@ class Inspection:
         return "notebook_unreadable" not in self.flags
 
 
+def shadowing(folder: Path) -> list[str]:
+    """Submitted files that would replace a module the notebook imports (the kernel's folder is on sys.path)."""
+    found = []
+    for entry in sorted(folder.iterdir()):
+        name = entry.stem if entry.suffix in (".py", ".pyc", ".so") else entry.name if entry.is_dir() else ""
+        if name.isidentifier() and (name in sys.stdlib_module_names or importlib.util.find_spec(name)):
+            found.append(f"submits {entry.name}, which would replace the module {name}")
+    return found
+
+
 def inspect_submission(folder: Path, released: dict[str, Any], source: dict[str, Any]) -> Inspection:
     """Compare a submitted folder with the released notebooks (``name -> notebook``)."""
-    found = Inspection()
+    found = Inspection(details=shadowing(folder))
+    found.flags |= {"tampering"} if found.details else set()
     for name, rel in sorted(released.items()):
         path = folder / f"{name}.ipynb"
         if not path.is_file():

@@ -205,7 +205,8 @@ class SandboxKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         # Our own command, not the kernelspec's: the grader installs a "python3" kernelspec that refuses
         # to start, so that a kernel started without this manager fails instead of running unsandboxed.
-        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file, *(extra_arguments or [])]
+        # -I: the submission's folder is not on sys.path while the kernel starts (no fake ipykernel_launcher.py).
+        argv = [sys.executable, "-I", "-m", "ipykernel_launcher", "-f", self.connection_file, *(extra_arguments or [])]
         return self._sandbox.wrap(argv, (self._launch_args or {}).get("cwd"))
 
 

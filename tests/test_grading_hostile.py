@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import csv
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -127,6 +128,8 @@ EXPECTED = {
     "deleted_test": (10.0, {"test_cell_deleted"}),
     # the exploit works (the hidden test calls str()), but it does not go unnoticed
     "monkeypatch": (12.0, {"tampering"}),
+    # a module of its own next to the notebook: flagged, and it cannot replace the kernel itself
+    "fake_kernel": (10.0, {"tampering"}),
     "not_json": (None, {"notebook_unreadable"}),
     "snoop_files": (12.0, set()),
     "network": (12.0, set()),
@@ -136,6 +139,8 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed (bash .ci/install-grading)")
     root = harness.make_course(tmp_path_factory.mktemp("hostile") / "course", [A])
     (root.parent / "secret.txt").write_text("the instructor's notes")
     solved = harness.source_notebook(A, NB)
@@ -174,6 +179,8 @@ def hostile(tmp_path_factory):
     for student, nb in notebooks.items():
         harness.submit(root, student, A, {f"{NB}.ipynb": nb})
     harness.submit(root, "not_json", A, {f"{NB}.ipynb": b"this is not a notebook {"})
+    harness.submit(root, "fake_kernel", A, {f"{NB}.ipynb": _with(good, "generative_definition", "definition = 'a'"),
+                                            "ipykernel_launcher.py": "raise SystemExit('a kernel of my own')\n"})
     before = {p: p.read_bytes() for p in (root / "submitted").rglob("*") if p.is_file()}
     # A worker that dies mid-grading (as if the machine's OOM killer took it): Python's startup hook
     # kills the nbgrader process that grades "worker_killed", and only that one.
