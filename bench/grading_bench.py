@@ -4,7 +4,7 @@
 
 Builds a throw-away course, hands in the same answered notebook for every student, grades it all
 once with ``--jobs 1`` and once (in a fresh copy) with ``--jobs N``, and writes the figures to
-docs/benchmarks/grading.json (and prints a table). Wall time includes the fixed cost of a run
+.scratch/grading-bench.json (and prints a table; `make bench` puts the same figures in docs/benchmarks.md). Wall time includes the fixed cost of a run
 (registering the assignment, checking the sandbox, recording grades in the gradebook); the
 "execute" phase is the part that runs in parallel. The machine's load average is recorded too:
 on a shared machine other work competes for the same cores.
@@ -74,7 +74,7 @@ def main() -> None:
     p.add_argument("--submissions", type=int, default=8)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--assignment", default="00_orientation")
-    p.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks" / "grading.json")
+    p.add_argument("--out", type=Path, default=REPO / ".scratch" / "grading-bench.json")
     a = p.parse_args()
     load_start = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
