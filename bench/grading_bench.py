@@ -13,7 +13,6 @@ on a shared machine other work competes for the same cores.
 from __future__ import annotations
 
 import argparse
-import copy
 import csv
 import datetime as dt
 import json
@@ -31,23 +30,10 @@ sys.path.insert(0, str(REPO / "tests"))
 import harness  # noqa: E402
 
 
-def answered(assignment: str, name: str, root: Path):
-    """The released notebook with the solution cells filled in (what a good student hands in)."""
-    solved = harness.source_notebook(assignment, name)
-    nb = copy.deepcopy(harness.released_notebook(root, assignment, name))
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solved.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
-    for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in answers:
-            cell.source = answers[gid]
-    return nb
-
-
 def run(assignment: str, n: int, jobs: int, workdir: Path) -> dict:
     root = harness.make_course(workdir / f"jobs{jobs}", [assignment])
     for i in range(n):
-        files = {f"{nb}.ipynb": answered(assignment, nb, root) for nb in harness.notebooks(assignment)}
+        files = {f"{nb}.ipynb": harness.answered(harness.released_notebook(root, assignment, nb), harness.source_notebook(assignment, nb)) for nb in harness.notebooks(assignment)}
         harness.submit(root, f"student{i:03d}", assignment, files)
     env = os.environ | {"PATH": f"{harness.BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     t0 = time.perf_counter()

@@ -153,7 +153,7 @@ def report(data: dict) -> str:
     install = env["clean_install_seconds"]
     lines += ["", "## Environment", "",
               f"* `.venv` size: {env['venv_mb']} MB.",
-              f"* Clean install (`make` creating `.venv` from nothing, timed by the Makefile on this machine): "
+              "* Clean install (`make` creating `.venv` from nothing, timed by the Makefile on this machine): "
               + (f"{install} s." if install is not None else "not recorded (this .venv was not created by `make`)."),
               ""]
     return "\n".join(lines)

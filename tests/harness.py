@@ -6,6 +6,7 @@ temporary folder, so tests never touch the real gradebook, ``release/`` or ``sub
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
@@ -218,3 +219,42 @@ def solution_regions(text: str, inside: bool = True) -> list[str]:
         elif within == inside:
             out.append(line)
     return out
+
+
+# --- editing notebooks into submissions ----------------------------------------------------------
+
+def with_cell(nb: Any, grade_id: str, source: str) -> Any:
+    """A copy of ``nb`` whose cell ``grade_id`` holds ``source``."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = source
+            return nb
+    raise KeyError(grade_id)
+
+
+def without_cell(nb: Any, grade_id: str) -> Any:
+    """A copy of ``nb`` without the cell ``grade_id``."""
+    nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != grade_id]
+    return nb
+
+
+def answered(released: Any, solved: Any) -> Any:
+    """What a good student hands in: the released notebook with the solution cells filled in."""
+    nb = copy.deepcopy(released)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solved.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    return nb
+
+
+def template_keys(nb: Any, grade_id: str) -> list[str]:
+    """The keys of the answer dict that cell ``grade_id`` offers as a template (``'key': ...,`` lines)."""
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return [line.split("'")[1] for line in cell.source.splitlines() if line.strip().endswith(": ...,")]
+    raise KeyError(grade_id)

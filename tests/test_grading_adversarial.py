@@ -3,9 +3,7 @@ changes another student's grade, and each scores what it deserves."""
 
 from __future__ import annotations
 
-import copy
 
-import nbformat
 import pytest
 
 import harness
@@ -14,40 +12,25 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("adversarial")]
 A, NB = "00_orientation", "00_orientation"
 
 
-def _with(nb, grade_id, source):
-    nb = copy.deepcopy(nb)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            cell.source = source
-            return nb
-    raise KeyError(grade_id)
-
-
-def _without(nb, grade_id):
-    nb = copy.deepcopy(nb)
-    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != grade_id]
-    return nb
-
-
 @pytest.fixture(scope="module")
 def adversarial(tmp_path_factory):
     root = harness.make_course(tmp_path_factory.mktemp("adversarial"), [A])
     solved = harness.source_notebook(A, NB)
     released = harness.released_notebook(root, A, NB)
-    wrong = _with(released, "map_systems",
-                  "system_categories = {k: {'generative'} for k in " + repr(_keys(solved, "map_systems")) + "}")
-    wrong = _with(wrong, "judge_claims", "claims = {k: 'true' for k in " + repr(_keys(solved, "judge_claims")) + "}")
-    wrong = _with(wrong, "generative_definition", "definition = 'a'")
+    wrong = harness.with_cell(released, "map_systems",
+                  "system_categories = {k: {'generative'} for k in " + repr(harness.template_keys(solved, "map_systems")) + "}")
+    wrong = harness.with_cell(wrong, "judge_claims", "claims = {k: 'true' for k in " + repr(harness.template_keys(solved, "judge_claims")) + "}")
+    wrong = harness.with_cell(wrong, "generative_definition", "definition = 'a'")
     students = {
         "solution": solved,
         "blank": released,
         "wrong": wrong,
-        "syntax_error": _with(solved, "map_systems", "system_categories = {'Stable Diffusion': {'generative'}\n"),
-        "endless_loop": _with(solved, "generative_definition", "while True:\n    pass"),
-        "tampered_test": _with(_with(solved, "generative_definition", "definition = 'a'"),
+        "syntax_error": harness.with_cell(solved, "map_systems", "system_categories = {'Stable Diffusion': {'generative'}\n"),
+        "endless_loop": harness.with_cell(solved, "generative_definition", "while True:\n    pass"),
+        "tampered_test": harness.with_cell(harness.with_cell(solved, "generative_definition", "definition = 'a'"),
                                "generative_definition_tests", "pass"),
         # a test cell deleted to hide a wrong answer is put back (and fails), not left for manual grading
-        "deleted_test": _without(_with(solved, "generative_definition", "definition = 'a'"),
+        "deleted_test": harness.without_cell(harness.with_cell(solved, "generative_definition", "definition = 'a'"),
                                  "generative_definition_tests"),
     }
     for student, nb in students.items():
@@ -56,14 +39,6 @@ def adversarial(tmp_path_factory):
     # Every cell of this notebook runs in well under a second, so a short timeout keeps the test fast.
     proc = harness.nbgrader(root, "autograde", A, "--create", "--Execute.timeout=15", check=False)
     return proc, harness.results(root, A), root
-
-
-def _keys(nb, grade_id):
-    """The keys of the dict that a solution cell assigns (read from its template line order)."""
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return [line.split("'")[1] for line in cell.source.splitlines() if line.strip().endswith(": ...,")]
-    raise KeyError(grade_id)
 
 
 EXPECTED = {

@@ -4,7 +4,6 @@ change anything outside its own folder, and changes no other student's grade."""
 
 from __future__ import annotations
 
-import copy
 import csv
 import os
 import shutil
@@ -20,40 +19,6 @@ import harness
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hostile")]
 A = NB = "00_orientation"
 CELL_TIMEOUT = 10  # every cell of this notebook runs in well under a second
-
-
-def _with(nb, grade_id, source):
-    nb = copy.deepcopy(nb)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            cell.source = source
-            return nb
-    raise KeyError(grade_id)
-
-
-def _without(nb, grade_id):
-    nb = copy.deepcopy(nb)
-    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != grade_id]
-    return nb
-
-
-def _answered(released, solved):
-    """What a good student hands in: the released notebook with the solution cells filled in."""
-    nb = copy.deepcopy(released)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solved.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
-    for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in answers:
-            cell.source = answers[gid]
-    return nb
-
-
-def _keys(nb, grade_id):
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return [line.split("'")[1] for line in cell.source.splitlines() if line.strip().endswith(": ...,")]
-    raise KeyError(grade_id)
 
 
 def _snoop(root: Path) -> str:
@@ -148,11 +113,11 @@ def hostile(tmp_path_factory):
     (root.parent / "secret.txt").write_text("the instructor's notes")
     solved = harness.source_notebook(A, NB)
     released = harness.released_notebook(root, A, NB)
-    good = _answered(released, solved)
-    wrong = _with(released, "map_systems",
-                  "system_categories = {k: {'generative'} for k in " + repr(_keys(solved, "map_systems")) + "}")
-    wrong = _with(wrong, "judge_claims", "claims = {k: 'true' for k in " + repr(_keys(solved, "judge_claims")) + "}")
-    wrong = _with(wrong, "generative_definition", "definition = 'a'")
+    good = harness.answered(released, solved)
+    wrong = harness.with_cell(released, "map_systems",
+                  "system_categories = {k: {'generative'} for k in " + repr(harness.template_keys(solved, "map_systems")) + "}")
+    wrong = harness.with_cell(wrong, "judge_claims", "claims = {k: 'true' for k in " + repr(harness.template_keys(solved, "judge_claims")) + "}")
+    wrong = harness.with_cell(wrong, "generative_definition", "definition = 'a'")
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -161,28 +126,28 @@ def hostile(tmp_path_factory):
         "correct": good,
         "wrong": wrong,
         "empty": released,
-        "syntax_error": _with(good, "map_systems", "system_categories = {'Stable Diffusion': {'generative'}\n"),
-        "endless_loop": _with(good, "generative_definition", "while True:\n    pass"),
-        "huge_output": _with(good, "generative_definition",
+        "syntax_error": harness.with_cell(good, "map_systems", "system_categories = {'Stable Diffusion': {'generative'}\n"),
+        "endless_loop": harness.with_cell(good, "generative_definition", "while True:\n    pass"),
+        "huge_output": harness.with_cell(good, "generative_definition",
                              "for i in range(200_000):\n    print(i, 'x' * 50)\ndefinition = 'b'"),
-        "memory_hog": _with(good, "generative_definition",
+        "memory_hog": harness.with_cell(good, "generative_definition",
                             "hog = []\nwhile True:\n    hog.append(bytearray(200 * 2**20))"),
-        "kernel_dies": _with(good, "generative_definition", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
-        "tampered_test": _with(_with(good, "generative_definition", "definition = 'a'"),
+        "kernel_dies": harness.with_cell(good, "generative_definition", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
+        "tampered_test": harness.with_cell(harness.with_cell(good, "generative_definition", "definition = 'a'"),
                                "generative_definition_tests", "pass"),
-        "deleted_test": _without(_with(good, "generative_definition", "definition = 'a'"),
+        "deleted_test": harness.without_cell(harness.with_cell(good, "generative_definition", "definition = 'a'"),
                                  "generative_definition_tests"),
-        "monkeypatch": _with(good, "generative_definition",
+        "monkeypatch": harness.with_cell(good, "generative_definition",
                              "import numpy as np\nnp.testing.assert_equal = lambda *a, **k: None\n"
                              "str = lambda x: 'b'\ndefinition = 'a'"),
-        "snoop_files": _with(good, "generative_definition", _snoop(root)),
-        "network": _with(good, "generative_definition", _network(listener.getsockname()[1])),
+        "snoop_files": harness.with_cell(good, "generative_definition", _snoop(root)),
+        "network": harness.with_cell(good, "generative_definition", _network(listener.getsockname()[1])),
         "worker_killed": good,
     }
     for student, nb in notebooks.items():
         harness.submit(root, student, A, {f"{NB}.ipynb": nb})
     harness.submit(root, "not_json", A, {f"{NB}.ipynb": b"this is not a notebook {"})
-    harness.submit(root, "fake_kernel", A, {f"{NB}.ipynb": _with(good, "generative_definition", "definition = 'a'"),
+    harness.submit(root, "fake_kernel", A, {f"{NB}.ipynb": harness.with_cell(good, "generative_definition", "definition = 'a'"),
                                             "ipykernel_launcher.py": "raise SystemExit('a kernel of my own')\n"})
     before = {p: p.read_bytes() for p in (root / "submitted").rglob("*") if p.is_file()}
     # A worker that dies mid-grading (as if the machine's OOM killer took it): Python's startup hook
