@@ -39,7 +39,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=work $(ROOT_FLAG)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --durations=10 $(PYTEST_ARGS)
 
 release: $(STAMP)
 	@for a in $(ASSIGNMENTS); do \

@@ -25,3 +25,15 @@ def graded(tmp_path_factory):
         return cache[assignment]
 
     return get
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the times the tests measured (recorded with ``record_property``), so CI logs show them."""
+    rows = []
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        if report.when == "call":
+            rows += [(k, v) for k, v in report.user_properties if isinstance(v, (int, float))]
+    if rows:
+        terminalreporter.section("measured times (s)")
+        for key, value in sorted(rows):
+            terminalreporter.write_line(f"{value:8.1f}  {key}")
