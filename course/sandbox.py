@@ -112,9 +112,12 @@ class Sandbox:
         if self.mode == "none":
             return self.limits.prlimit() + argv
         box = Path(self.box)
-        binds: list[tuple[str, str, str]] = [("--ro-bind", p, p) for p in self.readonly]
-        binds += [("--bind", str(box / "tmp"), "/tmp"), ("--bind", str(box / "home"), "/home/student"),
-                  ("--bind", str(self.run_dir), str(self.run_dir))]
+        # The private /tmp and $HOME first: a later bind inside /tmp (a course cloned under /tmp,
+        # its .venv) must land on top of the private /tmp, not be hidden by it.
+        binds: list[tuple[str, str, str]] = [("--bind", str(box / "tmp"), "/tmp"),
+                                             ("--bind", str(box / "home"), "/home/student")]
+        binds += [("--ro-bind", p, p) for p in self.readonly]
+        binds.append(("--bind", str(self.run_dir), str(self.run_dir)))
         if cwd:
             binds.append(("--bind", cwd, cwd))
             # The notebook being graded holds the hidden tests (restored from the gradebook): hide it.
