@@ -11,7 +11,7 @@ ASSIGNMENTS := $(notdir $(patsubst %/,%,$(wildcard source/*/)))
 export PATH := $(abspath $(BIN)):$(PATH)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test release autograde feedback grades bench clean-grading help
+.PHONY: lab test release autograde feedback grades bench help
 
 help:
 	@echo "make lab        set up .venv (first time only) and open the course in JupyterLab"
@@ -62,3 +62,8 @@ feedback: $(STAMP)
 grades: $(STAMP)
 	$(BIN)/nbgrader export --to grades.csv
 	@echo "Grades written to grades.csv"
+
+# Measurements for docs/benchmarks.md and docs/benchmarks.json: notebook times (median of 3),
+# autograding times, toy-model quality against the tests' thresholds, the environment's size.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
