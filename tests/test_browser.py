@@ -35,7 +35,7 @@ def hub_with_release():
     e2e.require_browser()
     out = e2e.output_dir("test_browser")
     for old in out.glob("*.png"):
-        old.unlink()
+        old.unlink(missing_ok=True)
     klass = e2e.Classroom(n_students=1)
     hub = e2e.Hub(klass, out)
     try:
