@@ -8,19 +8,29 @@ steps, time taken, the losses of the first steps and the SHA-256 of the paramete
 
 Time: about 4 minutes on one CPU thread (it uses one thread, as the notebooks do: more
 threads would not make this tiny model faster, and a fixed thread count keeps the result
-bit for bit the same). ``--check`` re-runs only the first steps and compares their
-losses with the ones recorded in the card.
+repeatable).
+
+Reproducibility, stated exactly: on one machine a re-run is bit for bit identical (the same
+losses, the same parameter hash). On another CPU family float kernels round differently in
+the last digits, so the losses drift apart slowly: ``--check`` re-runs the first
+:data:`RECORDED_STEPS` steps and accepts them when each is within a relative
+:data:`LOSS_RTOL` of the loss recorded in the card (differences seen: 2.3e-7 relative on the
+machine that checked this, about 5e-7 absolute on an AMD EPYC). The shipped weights are
+checked as a file, by the SHA-256 the card records.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import time
 from pathlib import Path
 
 import torch
+from importlib import metadata
+
 from tqdm.auto import tqdm
 
 from course import corpora
@@ -33,6 +43,14 @@ BATCH_SIZE = 128
 LR = 3e-3
 WARMUP = 200
 RECORDED_STEPS = 20  # losses of the first steps, kept in the card for a quick reproducibility check
+LOSS_RTOL = 1e-5  # relative tolerance for those losses on another machine (about 40x the largest difference seen)
+REPRODUCIBILITY = (
+    "On one machine, re-running `python -m course.pretrain` gives bit-for-bit the same losses and parameters. "
+    "On another CPU family the losses differ in the last digits: `python -m course.pretrain --check` accepts "
+    f"the first {RECORDED_STEPS} losses within a relative {LOSS_RTOL:g} of first_losses (differences measured: "
+    "2.3e-7 relative on one x86 machine, about 5e-7 absolute on an AMD EPYC). The shipped file is checked by "
+    "file_sha256; state_sha256 hashes the parameters as loaded."
+)
 
 
 def learning_rate(step: int, steps: int = STEPS, lr: float = LR, warmup: int = WARMUP) -> float:
@@ -94,7 +112,7 @@ def save(model: CharEncoder, losses: list[float], seconds: float, seed: int, fol
         "batch_size": BATCH_SIZE,
         "lr": LR,
         "corpus": f"course.corpora.pretraining_words(): {len(corpora.pretraining_words())} words, "
-                  f"languages {', '.join(corpora.LANGUAGES)} (wordfreq 3.1.1, data CC BY-SA 4.0)",
+                  f"languages {', '.join(corpora.LANGUAGES)} (wordfreq {metadata.version('wordfreq')}, data CC BY-SA 4.0)",
         "torch": torch.__version__,
         "seconds": round(seconds, 1),
         "first_losses": losses[:RECORDED_STEPS],
@@ -102,18 +120,39 @@ def save(model: CharEncoder, losses: list[float], seconds: float, seed: int, fol
         "loss_every_100_steps": [round(sum(losses[i : i + 100]) / len(losses[i : i + 100]), 4)
                                  for i in range(0, len(losses), 100)],
         "state_sha256": state_hash(model),
+        "file_sha256": file_hash(folder / WEIGHTS),
+        "reproducibility": REPRODUCIBILITY,
     }
     (folder / CARD).write_text(json.dumps(card, indent=1) + "\n")
     return card
 
 
-def check(steps: int = RECORDED_STEPS) -> bool:
-    """Re-run the first ``steps`` steps and compare their losses with the card's; print the result."""
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def worst_relative_difference(losses: list[float], recorded: list[float]) -> float:
+    """The largest relative difference between two equally long lists of losses."""
+    if len(losses) != len(recorded) or not recorded:
+        raise ValueError(f"need two equally long, non-empty lists of losses, got {len(losses)} and {len(recorded)}")
+    return max(abs(a - b) / abs(b) for a, b in zip(losses, recorded))
+
+
+def check(steps: int = RECORDED_STEPS, rtol: float = LOSS_RTOL) -> bool:
+    """Re-run the first ``steps`` steps; compare their losses with the card's within ``rtol``; print the result."""
     card = model_card()
     _, losses = pretrain(seed=card["seed"], steps=card["steps"], stop_after=steps, progress=False)
-    same = losses == card["first_losses"][:steps]
-    print(("Same" if same else "DIFFERENT") + f" losses in the first {steps} steps as the shipped weights.")
-    return same
+    worst = worst_relative_difference(losses, card["first_losses"][:steps])
+    if worst == 0:
+        print(f"Bit for bit the same losses in the first {steps} steps as the shipped weights.")
+    elif worst <= rtol:
+        print(f"The first {steps} losses agree with the shipped weights' within {worst:.1e} (relative; "
+              f"tolerance {rtol:.0e}): the difference float arithmetic makes between CPU families.")
+    else:
+        print(f"DIFFERENT: the first {steps} losses differ by up to {worst:.1e} (relative), "
+              f"more than the tolerance {rtol:.0e}.")
+    return worst <= rtol
 
 
 def main() -> None:

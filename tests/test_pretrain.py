@@ -11,7 +11,9 @@ from course import corpora, foundation, pretrain
 
 
 def test_shipped_weights_match_their_card():
+    """The shipped file is the one the card describes (a file hash: the same on every machine)."""
     card = foundation.model_card()
+    assert pretrain.file_hash(foundation.weights_dir() / foundation.WEIGHTS) == card["file_sha256"]
     model = foundation.load_pretrained()  # raises if the parameter hash differs from the card
     assert foundation.state_hash(model) == card["state_sha256"]
     assert card["steps"] == pretrain.STEPS and card["seed"] == pretrain.SEED
@@ -19,19 +21,34 @@ def test_shipped_weights_match_their_card():
     assert (foundation.weights_dir() / foundation.WEIGHTS).stat().st_size < 1_000_000
 
 
-def test_short_run_reproduces_the_first_losses_exactly():
+def test_short_run_agrees_with_the_card_within_the_stated_tolerance():
+    """Across CPU families the first losses differ in the last digits, never by more than LOSS_RTOL."""
     card = foundation.model_card()
     _, losses = pretrain.pretrain(seed=card["seed"], steps=card["steps"], stop_after=pretrain.RECORDED_STEPS,
                                   progress=False)
-    assert losses == card["first_losses"], "pretraining is no longer bit-for-bit reproducible"
+    worst = pretrain.worst_relative_difference(losses, card["first_losses"])
+    assert worst <= pretrain.LOSS_RTOL, f"the first losses differ from the card by {worst:.2e} (relative)"
+    assert pretrain.check() is True
 
 
-def test_schedule_and_short_run_are_deterministic():
+def test_a_rerun_on_one_machine_is_bit_for_bit_identical():
+    a, la = pretrain.pretrain(stop_after=pretrain.RECORDED_STEPS, progress=False)
+    b, lb = pretrain.pretrain(stop_after=pretrain.RECORDED_STEPS, progress=False)
+    assert la == lb and foundation.state_hash(a) == foundation.state_hash(b)
+
+
+def test_the_tolerance_check_tells_a_drift_from_a_different_run():
+    recorded = [4.0, 3.5, 3.0]
+    assert pretrain.worst_relative_difference(recorded, recorded) == 0
+    assert pretrain.worst_relative_difference([4.0 * (1 + 3e-7), 3.5, 3.0], recorded) <= pretrain.LOSS_RTOL
+    assert pretrain.worst_relative_difference([4.01, 3.5, 3.0], recorded) > pretrain.LOSS_RTOL
+    with pytest.raises(ValueError):
+        pretrain.worst_relative_difference([1.0], recorded)
+
+
+def test_schedule_warms_up_and_decays():
     assert pretrain.learning_rate(0) < pretrain.learning_rate(pretrain.WARMUP - 1) == pytest.approx(pretrain.LR)
     assert pretrain.learning_rate(pretrain.STEPS) == pytest.approx(0.05 * pretrain.LR)
-    a, la = pretrain.pretrain(steps=100, stop_after=3, progress=False)
-    b, lb = pretrain.pretrain(steps=100, stop_after=3, progress=False)
-    assert la == lb and foundation.state_hash(a) == foundation.state_hash(b)
 
 
 def test_encode_batch_pads_cuts_and_decodes():
