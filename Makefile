@@ -1,47 +1,98 @@
 # Learners: `make lab`. Maintainers: `make test`. Instructors: see README.md, "Teaching with nbgrader".
 SHELL := /bin/bash
-PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 PORT ?= 8888
-JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+WORK ?= work
+JOBS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 ASSIGNMENTS := $(notdir $(patsubst %/,%,$(wildcard source/*/)))
-# nbgrader runs helper commands (alembic, the kernel) from PATH: put the venv first.
-export PATH := $(abspath $(BIN)):$(PATH)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test release autograde feedback grades bench help
+# --- Python: 3.11, 3.12 or 3.13 (requires-python in pyproject.toml) -----------------------------
+SUPPORTED_PYTHONS := 3.11 3.12 3.13
+py_version = $(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+# PYTHON defaults to python3 when that is a supported version, else the first of python3.11..3.13 found.
+ifeq ($(origin PYTHON),undefined)
+  PYTHON := $(firstword $(foreach p,python3 python3.11 python3.12 python3.13,\
+              $(if $(filter $(SUPPORTED_PYTHONS),$(call py_version,$(p))),$(p))) python3)
+endif
+PY_VERSION := $(call py_version,$(PYTHON))
+RUNTIME_STAMP := $(VENV)/.runtime-$(PY_VERSION)
+DEV_STAMP := $(VENV)/.dev-$(PY_VERSION)
+
+# --- PyTorch: the CPU-only wheels on Linux (PyPI's Linux wheel pulls in several GB of CUDA) -------
+# The index is the one PyTorch's install guide names for CPU. `make lab TORCH_INDEX=` uses PyPI's.
+TORCH_VERSION := $(shell sed -n 's/^ *"torch==\([^"]*\)".*/\1/p' pyproject.toml)
+TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),https://download.pytorch.org/whl/cpu,)
+
+# nbgrader runs helper commands (alembic, the kernel) from PATH: put the venv first.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: lab test release autograde feedback grades bench help formgrader venv work python-check
 
 help:
 	@echo "make lab        set up .venv (first time only) and open the course in JupyterLab"
 	@echo "make test       run the test suite (pytest)"
+	@echo "make formgrader open JupyterLab on the course folder with nbgrader's instructor tools"
 	@echo "make release    regenerate release/ from source/ (instructors, maintainers)"
 	@echo "make autograde ASSIGNMENT=00_orientation   grade every submission of an assignment"
 	@echo "make feedback ASSIGNMENT=00_orientation    write feedback HTML for every graded submission"
 	@echo "make grades     export all grades to grades.csv"
 	@echo "make bench      measure run and grading times and model quality into docs/benchmarks.md"
 
-# The stamp records how long the install took (seconds), for the benchmark report.
-$(STAMP): pyproject.toml
+# The interpreter is checked before anything else is done.
+python-check:
+	@if [ -z "$(filter $(SUPPORTED_PYTHONS),$(PY_VERSION))" ]; then \
+	  echo "The course needs Python 3.11, 3.12 or 3.13, but '$(PYTHON)' is $(if $(PY_VERSION),Python $(PY_VERSION),not a working Python)."; \
+	  echo "Install one (python.org; Homebrew: brew install python@3.12; Ubuntu/Debian: sudo apt install python3.12-venv),"; \
+	  echo "then point make at it, for example:  make lab PYTHON=python3.12"; \
+	  exit 1; \
+	fi
+
+# The learner's environment: the course and its runtime packages (no test tools). A .venv made by
+# another Python is removed and made anew. The stamp records the install time, for `make bench`.
+$(RUNTIME_STAMP): pyproject.toml constraints.txt | python-check
 	@start=$$(date +%s); \
+	if [ -x $(BIN)/python ] && [ "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" != "$(PY_VERSION)" ]; then \
+	  echo "$(VENV) was made by another Python: making it anew with $(PYTHON) ($(PY_VERSION))."; rm -rf $(VENV); \
+	fi; \
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || exit 1; \
+	echo "Installing the course into $(VENV) (the first time takes a few minutes)."; \
 	$(BIN)/python -m pip install --quiet --upgrade pip || exit 1; \
-	$(BIN)/python -m pip install --quiet -e '.[dev]' || exit 1; \
-	echo "install_seconds=$$(( $$(date +%s) - start ))" > $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) \
+	  "torch==$(TORCH_VERSION)" || exit 1; \
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e . || exit 1; \
+	echo "install_seconds=$$(( $$(date +%s) - start ))" > $(RUNTIME_STAMP)
 
-# Learners work on copies in work/ so that release/ stays as published and `git pull`
-# brings new modules without touching answers: a notebook already in work/ is never overwritten.
-lab: $(STAMP)
-	@mkdir -p work && cp -rn release/. work/
-	@echo "Starting JupyterLab on the course notebooks (your copies in work/)."
+# Maintainers add the test tools (pytest, JupyterHub and Playwright for the end-to-end tests).
+$(DEV_STAMP): $(RUNTIME_STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(DEV_STAMP)
+
+venv: $(RUNTIME_STAMP)
+
+# Learners work on copies in $(WORK)/ so that release/ stays as published and `git pull` brings new
+# modules without touching answers: a notebook already in $(WORK)/ is never overwritten.
+work: $(RUNTIME_STAMP)
+	@$(BIN)/python -m course.workspace release "$(WORK)"
+
+# The learner's JupyterLab hides nbgrader's instructor tools and the news pop-up
+# (jupyter_config/learner: page config and server extensions).
+lab: work
+	@echo "Starting JupyterLab on the course notebooks (your copies in $(WORK)/)."
 	@echo "Open the URL printed below (with its token) in your browser; stop with Ctrl-C."
-	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=work $(ROOT_FLAG)
+	JUPYTER_CONFIG_PATH="$(abspath jupyter_config/learner)" \
+	  $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir="$(WORK)" $(ROOT_FLAG) $(LAB_ARGS)
 
-test: $(STAMP)
+# Instructors: the whole course folder, with the Create Assignment toolbar and the formgrader.
+formgrader: $(RUNTIME_STAMP)
+	@echo "Starting JupyterLab on the course folder with nbgrader's instructor tools (Nbgrader menu > Formgrader)."
+	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=. $(ROOT_FLAG) $(LAB_ARGS)
+
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --durations=10 $(PYTEST_ARGS)
 
-release: $(STAMP)
+release: $(RUNTIME_STAMP)
 	@for a in $(ASSIGNMENTS); do \
 	  echo "== $$a"; $(BIN)/nbgrader generate_assignment "$$a" --force --log-level=WARN || exit 1; \
 	done
@@ -50,20 +101,20 @@ release: $(STAMP)
 
 # Grading: every submission of ASSIGNMENT, JOBS at a time, each kernel in a sandbox (docs/grading.md).
 # FORCE=1 regrades what was graded before; ALLOW_UNISOLATED=1 grades even where no sandbox can be had.
-autograde: $(STAMP)
+autograde: $(RUNTIME_STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=<one of: $(ASSIGNMENTS)> [JOBS=n] [FORCE=1]"; exit 2; }
 	$(BIN)/python -m course.grading "$(ASSIGNMENT)" --jobs $(JOBS) $(if $(filter 1,$(FORCE)),--force) \
 	  $(if $(filter 1,$(ALLOW_UNISOLATED)),--allow-unisolated) $(GRADING_ARGS)
 
-feedback: $(STAMP)
+feedback: $(RUNTIME_STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=<one of: $(ASSIGNMENTS)>"; exit 2; }
 	$(BIN)/nbgrader generate_feedback "$(ASSIGNMENT)" --force
 
-grades: $(STAMP)
+grades: $(RUNTIME_STAMP)
 	$(BIN)/nbgrader export --to grades.csv
 	@echo "Grades written to grades.csv"
 
 # Measurements for docs/benchmarks.md and docs/benchmarks.json: notebook times (median of 3),
-# autograding times, toy-model quality against the tests' thresholds, the environment's size.
-bench: $(STAMP)
+# autograding times, toy-model quality against the tests' thresholds, the learner environment's size.
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py
