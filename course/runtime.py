@@ -10,15 +10,43 @@ from importlib import metadata
 
 import numpy as np
 
-#: The versions the course is tested with (``pyproject.toml`` pins the same).
-EXPECTED_VERSIONS: dict[str, str] = {
-    "torch": "2.13.0",
-    "nbgrader": "0.9.6",
-    "ipywidgets": "8.1.9",
-    "matplotlib": "3.11.2",
-    "numpy": "2.4.6",
-    "scikit-learn": "1.9.1",
-}
+#: The packages whose versions ``check_environment`` reports (the ones a learner's numbers depend on).
+CHECKED_PACKAGES: tuple[str, ...] = ("torch", "nbgrader", "ipywidgets", "matplotlib", "numpy", "scikit-learn")
+
+#: Python versions the course installs on (``requires-python`` in pyproject.toml says the same).
+SUPPORTED_PYTHONS: tuple[tuple[int, int], ...] = ((3, 11), (3, 12), (3, 13))
+
+
+def pinned_versions() -> dict[str, str]:
+    """The exact versions ``pyproject.toml`` pins, by lower-case package name.
+
+    Read from the installed course package's metadata (written from pyproject.toml at install
+    time), or from ``pyproject.toml`` itself when the package runs from a source folder: the
+    versions are written in one place only.
+    """
+    try:
+        requirements = metadata.requires("course") or []
+    except metadata.PackageNotFoundError:
+        requirements = []
+    if not requirements:
+        import tomllib
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        if pyproject.exists():
+            requirements = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    pins: dict[str, str] = {}
+    for line in requirements:
+        if "extra ==" in line:
+            continue  # the maintainers' extras are not part of a learner's setup
+        name, sep, version = line.split(";")[0].partition("==")
+        if sep:
+            pins[name.strip().lower()] = version.strip()
+    return pins
+
+
+#: The versions the course is tested with, for the packages ``check_environment`` reports.
+EXPECTED_VERSIONS: dict[str, str] = {k: v for k, v in pinned_versions().items() if k in CHECKED_PACKAGES}
 
 #: Okabe & Ito's palette: distinguishable with the common colour-vision deficiencies.
 PALETTE: list[str] = [
@@ -96,10 +124,11 @@ def check_environment(verbose: bool = True) -> list[str]:
     """
     problems: list[str] = []
     lines = [f"Python {platform.python_version()} on {platform.system()}"]
-    if sys.version_info[:2] != (3, 11):
+    if sys.version_info[:2] not in SUPPORTED_PYTHONS:
+        supported = ", ".join(f"{major}.{minor}" for major, minor in SUPPORTED_PYTHONS)
         problems.append(
-            f"This course is tested with Python 3.11; you are running {platform.python_version()}. "
-            "Most things will work, but numbers may differ from the ones in the text."
+            f"This course is tested with Python {supported}; you are running {platform.python_version()}. "
+            "Some packages may not install, and numbers may differ from the ones in the text."
         )
     for package, wanted in EXPECTED_VERSIONS.items():
         found = installed_version(package)
