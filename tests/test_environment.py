@@ -38,7 +38,8 @@ def test_environment_yml_is_the_learner_runtime_exactly():
     pip_lines = [l.strip()[2:] for l in text.split("- pip:")[1].splitlines() if l.strip().startswith("- ")]
     listed = _pins([l for l in pip_lines if not l.startswith("-")])
     assert listed == wanted
-    dev = _pins(_project()["optional-dependencies"]["dev"])
+    extras = _project()["optional-dependencies"]
+    dev = _pins([d for group in extras.values() for d in group if not d.startswith("course[")])
     assert not set(dev) & set(listed), "environment.yml is for learners: no test tools"
 
 
