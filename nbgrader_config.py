@@ -37,10 +37,13 @@ c.OverwriteCells.add_missing_cells = True
 
 # Feedback never shows hidden tests or the grading rubric (the default shows both), and a failed
 # test shows one readable line instead of its traceback (which would quote the hidden test).
+# HTML written for people (feedback, the formgrader's view of a submission) shows learners' HTML as
+# text; course.grading also removes active outputs before anything is stored (docs/grading.md).
+c.HTMLExporter.sanitize_html = True
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbgrader.preprocessors.ClearMarkScheme",
-    "course.integrity.ShortFailureMessages",
+    "course.grading.integrity.ShortFailureMessages",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

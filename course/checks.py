@@ -1,8 +1,11 @@
-"""Answer checks for test cells: readable failure messages and self-checks that never show the answer.
+"""Answer checks for test cells: readable failure messages, format checks, and what the grader observes.
 
-Self-checks compare a salted hash of the learner's answer with a stored hash, so a
-released notebook can say "right" or "not yet" without containing the answer.
-Hidden tests, not these hashes, decide the grade.
+Scores are decided outside the learner's kernel (``course.grading.scoring``). A test cell hands the
+grader *observations*: :func:`record_answers` for structured answers, :func:`observe` for what a
+learner's function returns on inputs the learner never sees (in hidden tests), :func:`require` for a
+property that must hold but is too easy to guess to earn points. The grader compares them with the
+same observations from the instructor's notebook. The ``expect_*`` helpers give learners readable
+messages in visible tests; ``self_check`` is for ungraded practice questions only.
 """
 
 from __future__ import annotations
@@ -108,6 +111,72 @@ def expect_close(actual: Any, expected: Any, name: str = "the result", atol: flo
         worst = (a - e).abs().max().item()
         shown = f"{a.item():.6g} instead of {e.item():.6g}" if a.numel() == 1 else f"off by up to {worst:.3g}"
         raise AssertionError(f"{name} is not right: {shown}.")
+
+
+OBSERVATION_MIME = "application/vnd.course.observation+json"
+
+
+def _emit(kind: str, name: str, value: Any, note: str, **extra: Any) -> None:
+    from IPython.display import display
+
+    payload = {"kind": kind, "name": name, "value": value, **extra}
+    display({"text/plain": note, OBSERVATION_MIME: payload}, raw=True)
+
+
+def record_answers(answers: Mapping[str, Any], name: str = "answers") -> None:
+    """Hand structured answers (a dict) to the grader, which scores each entry outside this kernel.
+
+    Unanswered entries (``...``) and answers of an unknown type are recorded as unanswered.
+    """
+    if not isinstance(answers, Mapping):
+        raise TypeError(f"answers must be a dict, not {type(answers).__name__}")
+    items = {str(k): (None if v is Ellipsis else _safe_canonical(v)) for k, v in answers.items()}
+    _emit("answers", name, items, f"{len(items)} answers recorded for grading.")
+
+
+def _plain(value: Any) -> Any:
+    """Numbers, strings, tensors and arrays as JSON: tensors and arrays become nested lists of floats."""
+    import numpy as np
+
+    if isinstance(value, torch.Tensor):
+        return value.detach().to(torch.float64).cpu().tolist()
+    if isinstance(value, np.ndarray):
+        return value.astype(np.float64).tolist()
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError("use require(name, condition) for a True/False property")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (set, frozenset, Mapping)):
+        return canonical(value)
+    raise TypeError(f"cannot observe a {type(value).__name__}")
+
+
+def observe(name: str, value: Any, atol: float = 1e-5, rtol: float = 1e-4) -> None:
+    """Record a value for the grader (hidden tests): what a learner's code returned on a hidden input.
+
+    ``value`` may be a zero-argument function: it is called here, and an exception it raises is
+    recorded (the observation then counts as wrong) instead of stopping the test cell. The grader
+    compares the value with the instructor's within ``atol`` and ``rtol`` (numbers) or exactly.
+    """
+    try:
+        plain = _plain(value() if callable(value) else value)
+        _emit("value", name, plain, f"recorded: {name}", atol=float(atol), rtol=float(rtol))
+    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+        _emit("value", name, None, f"recorded: {name} (raised {type(exc).__name__})",
+              error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def require(name: str, condition: Any) -> None:
+    """Record a property that must hold (the cell scores 0 if it does not). It never earns points alone."""
+    try:
+        holds = bool(condition() if callable(condition) else condition)
+    except Exception:  # noqa: BLE001
+        holds = False
+    _emit("guard", name, holds, f"checked: {name}")
 
 
 METRICS_MIME = "application/vnd.course.metrics+json"

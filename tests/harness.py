@@ -169,6 +169,8 @@ class GradedRun:
     assignment: str
     seconds: dict[str, float]
     results: dict[str, StudentResult]
+    report: dict[str, dict[str, str]] = field(default_factory=dict)
+    log: str = ""
 
     def notebook(self, student: str, name: str) -> Any:
         return autograded_notebook(self.root, student, self.assignment, name)
@@ -180,19 +182,43 @@ class GradedRun:
         return merged
 
 
-def grade_solution_and_blank(root: Path, assignment: str) -> GradedRun:
-    """Build a course for ``assignment``, submit solution and blank, autograde each notebook on its own (timed)."""
-    import time
+def grade(root: Path, assignment: str, *args: str, jobs: int = 1, timeout: float = 3600) -> subprocess.CompletedProcess:
+    """Run the course's grader (``python -m course.grading``) on every submission of ``assignment`` in ``root``.
 
+    Isolated when bubblewrap is installed; otherwise unisolated (these are the course's own notebooks).
+    """
+    isolation = [] if shutil.which("bwrap") else ["--allow-unisolated"]
+    env = os.environ | {"PYTHONUNBUFFERED": "1", "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = subprocess.run([sys.executable, "-m", "course.grading", assignment, "--root", str(root), "--jobs", str(jobs),
+                           *isolation, *args], env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"course.grading {assignment} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def report_rows(root: Path, assignment: str) -> dict[str, dict[str, str]]:
+    """The integrity report of the last grading run, by student."""
+    import csv
+
+    with open(root / "reports" / assignment / "integrity.csv") as fh:
+        return {row["student"]: row for row in csv.DictReader(fh)}
+
+
+def grade_solution_and_blank(root: Path, assignment: str) -> GradedRun:
+    """Build a course for ``assignment``; submit ``solution`` (the released notebooks with the solutions filled
+    in, as a good student hands them in) and ``blank`` (the released notebooks, unanswered); grade both with
+    the course's grader, which first records the reference from the instructor's notebooks."""
     make_course(root, [assignment])
     names = notebooks(assignment)
-    seconds: dict[str, float] = {}
-    for student, folder in (("solution", REPO / "source" / assignment), ("blank", root / "release" / assignment)):
-        submit(root, student, assignment, {f"{n}.ipynb": folder / f"{n}.ipynb" for n in names})
-        t0 = time.perf_counter()
-        nbgrader(root, "autograde", assignment, "--create", "--student", student, "--log-level=WARN")
-        seconds[student] = time.perf_counter() - t0
-    return GradedRun(root, assignment, seconds, results(root, assignment))
+    solved = {n: answered(released_notebook(root, assignment, n), source_notebook(assignment, n)) for n in names}
+    submit(root, "solution", assignment, {f"{n}.ipynb": solved[n] for n in names})
+    submit(root, "blank", assignment, {f"{n}.ipynb": root / "release" / assignment / f"{n}.ipynb" for n in names})
+    proc = grade(root, assignment)
+    rows = report_rows(root, assignment)
+    seconds = {student: float(row["seconds"]) for student, row in rows.items()}
+    run = GradedRun(root, assignment, seconds, results(root, assignment))
+    run.report = rows
+    run.log = proc.stdout
+    return run
 
 
 def notebook_seconds(nb: Any) -> float:

@@ -1,10 +1,8 @@
-"""Autograde every submission of an assignment: isolated, in parallel, with an integrity report.
-
-    python -m course.grading ASSIGNMENT [--jobs N] [--timeout S] [--memory 3G] [--force] [--allow-unisolated]
+"""The grading run: every submission of an assignment, isolated, in parallel (``python -m course.grading``).
 
 For each submission, a worker builds a scratch course (the config, the assignment's source, a
 fresh gradebook with only this assignment, and only this student's files) and runs ``nbgrader
-autograde`` there, with the kernel in :mod:`course.sandbox`. The executed notebooks are then put
+autograde`` there, with the kernel in :mod:`course.grading.sandbox`. The executed notebooks are then put
 into the real course by one ``nbgrader autograde`` run that does not execute anything (same
 preprocessors minus ``Execute`` and ``ClearOutput``), one student after another: the gradebook,
 formgrader and feedback work as with plain nbgrader, and end up the same whatever ``--jobs`` was.
@@ -13,8 +11,6 @@ The report goes to ``reports/<assignment>/integrity.csv`` (and ``.txt``); see do
 
 from __future__ import annotations
 
-import argparse
-import fcntl
 import os
 import shutil
 import subprocess
@@ -25,13 +21,18 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import hashlib
+import json
+
 import nbformat
 
-from course.integrity import Row, inspect_executed, inspect_submission, write_report
-from course.sandbox import (INSTALL_HINT, Limits, Sandbox, SandboxUnavailable, copy_regular_files, font_cache,
+from course.grading import scoring
+from course.grading.integrity import Row, inspect_executed, inspect_submission
+from course.grading.sandbox import (INSTALL_HINT, Limits, Sandbox, SandboxUnavailable, copy_regular_files, font_cache,
                             probe, readonly_paths, refusing_kernelspec)
 
 UID_BASE = 61000  # kernels of submission i run as uid UID_BASE + i (when grading as root)
+REFERENCE = "_reference"  # the instructor's notebooks, executed like a submission to record the reference
 # Recording already executed notebooks: nbgrader's preprocessors without ClearOutput and Execute.
 _MERGE = [f"--Autograde.sanitize_preprocessors=nbgrader.preprocessors.{p}"
           for p in ("DeduplicateIds", "OverwriteKernelspec", "OverwriteCells", "CheckCellMetadata")]
@@ -40,9 +41,9 @@ _MERGE += [f"--Autograde.autograde_preprocessors={p}" for p in (
     "nbgrader.preprocessors.LimitOutput", "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties", "nbgrader.preprocessors.CheckCellMetadata")]
 _SANDBOX_CONFIG = """
-# Added for grading: nbgrader's autograde preprocessors, with the kernel in course.sandbox.
+# Added for grading: nbgrader's autograde preprocessors, with the kernel in course.grading.sandbox.
 c.Autograde.autograde_preprocessors = [
-    "course.sandbox.SandboxedExecute", "nbgrader.preprocessors.IgnorePattern",
+    "course.grading.sandbox.SandboxedExecute", "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -52,6 +53,10 @@ c.Autograde.autograde_preprocessors = [
 
 class GradingError(RuntimeError):
     """A problem the instructor must fix before grading (the message says what)."""
+
+
+class _NotGraded(Exception):
+    """One submission could not be executed; the reason is in its report row."""
 
 
 @dataclass
@@ -162,19 +167,55 @@ class Grader:
         font_cache(self.scratch / "home")
         self.released = {n: nbformat.read(self.scratch / "release" / self.a / f"{n}.ipynb", 4) for n in self.names}
         self.source = {n: nbformat.read(self.root / "source" / self.a / f"{n}.ipynb", 4) for n in self.names}
+        self.reference = self._reference()
 
-    def grade_one(self, student: str, index: int) -> Row:
-        """Execute one submission in its scratch course and stage the result for the merge."""
-        t0 = time.monotonic()
-        submitted = self.root / "submitted" / student / self.a
-        found = inspect_submission(submitted, self.released, self.source)
-        row = Row(student, "NOT GRADED", flags=found.flags, details=found.details)
-        if not found.gradable:
-            return row
+    def _reference_key(self) -> str:
+        """What the reference depends on: the instructor's notebooks and the observation helpers."""
+        import course.checks
+
+        h = hashlib.sha256()
+        for name in self.names:
+            h.update((self.root / "source" / self.a / f"{name}.ipynb").read_bytes())
+        h.update(Path(course.checks.__file__).read_bytes())
+        return h.hexdigest()[:16]
+
+    def _reference(self) -> dict[str, dict[str, list[dict]]]:
+        """The observations of the instructor's notebooks (``name -> grade_id -> payloads``), recorded by
+        executing them in the sandbox like a submission; kept for the next run while they are unchanged."""
+        cache = self.root / ".scratch" / "grading-reference" / f"{self.a}-{self._reference_key()}.json"
+        if cache.is_file():
+            return json.loads(cache.read_text())
+        folder = self.scratch / "reference-submission"
+        copy_regular_files(self.root / "source" / self.a, folder)
+        done = self._execute(REFERENCE, folder, index=0)
+        reference: dict[str, dict[str, list[dict]]] = {}
+        for name in self.names:
+            nb = nbformat.read(done / f"{name}.ipynb", 4)
+            broken = [f"{scoring.grade_id(c)}: {o.get('ename')}: {o.get('evalue', '')[:200]}" for c in nb.cells
+                      if scoring.is_test_cell(c) for o in c.get("outputs", []) if o.get("output_type") == "error"]
+            if broken:
+                raise GradingError(f"the instructor's notebook {name} fails its own tests, so no reference can be "
+                                   f"recorded: {'; '.join(broken[:3])}")
+            reference[name] = scoring.reference_of(nb)
+            for gid, payloads in reference[name].items():
+                try:
+                    scoring.score_cell(1.0, payloads, payloads)
+                except ValueError as exc:
+                    raise GradingError(f"{name}: test cell {gid}: {exc}") from None
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(reference))
+        return reference
+
+    def _execute(self, student: str, submitted: Path, index: int, row: Row | None = None) -> Path:
+        """Run ``nbgrader autograde`` on one submission in its own scratch course, the kernel in the sandbox.
+
+        Returns the folder of executed notebooks. Problems go into ``row`` (or raise, without one).
+        """
         course = self.scratch / "work" / student
         shutil.copytree(self.scratch / "template", course)
         dropped = copy_regular_files(submitted, course / "submitted" / student / self.a)
-        row.details += [f"left out (not a regular file): {d}" for d in dropped]
+        if row is not None:
+            row.details += [f"left out (not a regular file): {d}" for d in dropped]
         box = tempfile.mkdtemp(prefix="cgr-")
         shutil.copytree(self.scratch / "home", Path(box) / "home")
         uid = None if self.uid_base is None or self.mode == "none" else self.uid_base + index
@@ -182,35 +223,64 @@ class Grader:
         jupyter_path = os.pathsep.join([str(self.scratch / "jupyter"), os.environ.get("JUPYTER_PATH", "")])
         env = dict(os.environ) | {"COURSE_SANDBOX": sandbox.to_env(), "JUPYTER_PATH": jupyter_path}
         log = self.scratch / "logs" / f"{student}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        problem = None
         try:
             rc = _nbgrader(course, "autograde", self.a, "--student", student, "--create", "--force", env=env,
                            log=log, timeout=self.opts.submission_timeout)
+            if rc < 0:
+                problem = f"the grading process was killed (signal {-rc}) before it finished; log: {log}"
+            elif "Exception while loading config file" in log.read_text(errors="replace"):
+                problem = f"the grading configuration did not load (see {log})"
         except subprocess.TimeoutExpired:
-            row.details.append(f"grading took longer than {self.opts.submission_timeout} s and was stopped")
-            return row
+            problem = f"grading took longer than {self.opts.submission_timeout} s and was stopped"
         finally:
             shutil.rmtree(box, ignore_errors=True)
+        if problem:
+            if row is None:
+                raise GradingError(f"{student}: {problem}")
+            row.details.append(problem)
+            raise _NotGraded
+        return course / "autograded" / student / self.a
+
+    def grade_one(self, student: str, index: int) -> Row:
+        """Execute one submission, score it outside the kernel, and stage the result for the merge."""
+        t0 = time.monotonic()
+        submitted = self.root / "submitted" / student / self.a
+        found = inspect_submission(submitted, self.released, self.source)
+        row = Row(student, "NOT GRADED", flags=found.flags, details=found.details)
+        if not found.gradable:
+            return row
+        try:
+            done = self._execute(student, submitted, index + 1, row)
+        except _NotGraded:
+            return row
+        finally:
             row.seconds = time.monotonic() - t0
-        if rc < 0:
-            row.details.append(f"the grading process was killed (signal {-rc}) before it finished; log: {log}")
-            return row
-        if "Exception while loading config file" in log.read_text(errors="replace"):
-            row.details.append(f"the grading configuration did not load (see {log})")
-            return row
-        done = course / "autograded" / student / self.a
-        for name in self.names:
-            if (submitted / f"{name}.ipynb").is_file():
-                try:
-                    row.flags |= inspect_executed(nbformat.read(done / f"{name}.ipynb", 4))
-                except (OSError, ValueError):
-                    row.details.append(f"{name}.ipynb could not be executed: {_last_error(log)}")
-                    return row
         stage = self.scratch / "staged" / student / self.a
-        copy_regular_files(done, stage)
-        if (submitted / "timestamp.txt").is_file():
-            shutil.copyfile(submitted / "timestamp.txt", stage / "timestamp.txt")
+        stage.mkdir(parents=True, exist_ok=True)
+        outcome = scoring.Outcome()
+        for name in self.names:
+            if not (submitted / f"{name}.ipynb").is_file():
+                continue
+            try:
+                nb = nbformat.read(done / f"{name}.ipynb", 4)
+            except (OSError, ValueError):
+                row.details.append(f"{name}.ipynb could not be executed: {_last_error(self.scratch / 'logs' / f'{student}.log')}")
+                return row
+            row.flags |= inspect_executed(nb)
+            scoring.score_notebook(nb, self.reference.get(name, {}), outcome)
+            scoring.clean_outputs(nb, self.source[name], outcome)
+            nbformat.write(nb, stage / f"{name}.ipynb")
+        row.flags |= outcome.flags
+        row.details += outcome.details
+        # The graded submission is what was submitted: the executed notebooks, and the other submitted
+        # files as they were handed in (never files the kernel wrote while it ran).
+        for path in sorted(submitted.iterdir()):
+            if path.is_file() and not path.is_symlink() and not (stage / path.name).exists():
+                shutil.copyfile(path, stage / path.name)
         if not self.opts.keep_scratch:
-            shutil.rmtree(course, ignore_errors=True)
+            shutil.rmtree(self.scratch / "work" / student, ignore_errors=True)
         row.status = "staged"
         return row
 
@@ -279,56 +349,3 @@ class Grader:
         skipped = [Row(s, "skipped") for s in sorted(set(students) - set(todo))]
         self._scores(skipped)
         return sorted(ordered + skipped, key=lambda r: r.student)
-
-
-def parse_size(text: str) -> int:
-    units = {"K": 2**10, "M": 2**20, "G": 2**30}
-    text = text.strip().upper().removesuffix("B")
-    try:
-        return int(float(text[:-1]) * units[text[-1]]) if text[-1:] in units else int(text)
-    except (ValueError, IndexError):
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (examples: 3G, 512M)") from None
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m course.grading", description=__doc__.split("\n\n")[0])
-    p.add_argument("assignment")
-    p.add_argument("--root", type=Path, default=Path("."), help="course folder (default: here)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
-    p.add_argument("--timeout", type=int, help="seconds per cell (default: the course's c.Execute.timeout)")
-    p.add_argument("--submission-timeout", type=int, default=900, help="seconds per submission (default 900)")
-    p.add_argument("--memory", type=parse_size, default=Limits.memory_bytes, help="kernel memory cap (default 3G)")
-    p.add_argument("--force", action="store_true", help="regrade submissions that were graded before")
-    p.add_argument("--student", action="append", default=[], help="grade only this student (repeatable)")
-    p.add_argument("--allow-unisolated", action="store_true", help="grade even if the sandbox is unavailable")
-    p.add_argument("--keep-scratch", action="store_true", help="keep each submission's scratch course")
-    a = p.parse_args(argv)
-    if a.jobs < 1 or a.submission_timeout < 1 or (a.timeout is not None and a.timeout < 1):
-        p.error("--jobs, --timeout and --submission-timeout must be positive")
-    opts = Options(a.assignment, a.root, a.jobs, a.timeout, a.submission_timeout, a.memory, a.force,
-                   a.allow_unisolated, a.student, a.keep_scratch)
-    try:
-        grader = Grader(opts)
-        grader.scratch.parent.mkdir(parents=True, exist_ok=True)
-        with open(grader.scratch.parent / f"{opts.assignment}.lock", "w") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise GradingError(f"{opts.assignment} is being graded by another run") from None
-            t0 = time.monotonic()
-            rows = grader.run()
-            report = grader.root / "reports" / opts.assignment / "integrity.csv"
-            print("\n" + write_report(rows, report))
-            print(f"\nReport: {report} (and .txt). Isolation: {grader.isolation}. "
-                  f"{time.monotonic() - t0:.0f} s in all.")
-            if any(r.status == "NOT GRADED" for r in rows):
-                print("Submissions NOT GRADED are not in the gradebook: fix what the details say, then run "
-                      "again (graded ones are kept).")
-    except GradingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,191 @@
+"""Scores are decided outside the learner's kernel: attacks from inside the kernel earn nothing.
+
+A small assignment made here (a function question scored from hidden observations, a structured question
+scored from recorded answers, a free-text answer) is graded by ``python -m course.grading`` with one
+submission per attack, in one parallel run. Each gets the score it deserves and the flag that says what
+happened; the feedback shows no hidden test and no active content.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+import harness
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading_scoring")]
+A = NB = "tiny"
+HIDDEN_MARK = "double of 21 (hidden input)"
+
+
+def _meta(grade_id: str, *, solution: bool, grade: bool, points: float = 0, locked: bool = False) -> dict:
+    meta = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": locked, "schema_version": 3}
+    if grade:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def tiny_source() -> nbformat.NotebookNode:
+    cells = [
+        new_markdown_cell("# A tiny assignment\n\n**Points in this notebook.** Total: 5"),
+        new_code_cell("import course.checks as checks"),
+        new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+                      metadata=_meta("double", solution=True, grade=False)),
+        new_code_cell(
+            'assert double(1) == 2, "double(1) should be 2"\n'
+            'print("Public checks passed; your instructor\'s grading runs more tests.")\n'
+            "### BEGIN HIDDEN TESTS\n"
+            f'checks.observe("{HIDDEN_MARK}", lambda: double(21))\n'
+            'checks.observe("double of -3.5", lambda: double(-3.5))\n'
+            'checks.require("double returns a number", lambda: isinstance(double(2), (int, float)))\n'
+            "### END HIDDEN TESTS",
+            metadata=_meta("double_tests", solution=False, grade=True, points=2, locked=True)),
+        new_code_cell('answers = {\n    "a": ...,\n    "b": ...,\n}\n### BEGIN SOLUTION\nanswers = {"a": "x", "b": True}\n'
+                      "### END SOLUTION", metadata=_meta("quiz", solution=True, grade=False)),
+        new_code_cell('checks.expect_answered(answers, ["a", "b"])\nchecks.record_answers(answers)',
+                      metadata=_meta("quiz_tests", solution=False, grade=True, points=2, locked=True)),
+        new_markdown_cell("YOUR ANSWER HERE", metadata=_meta("essay", solution=True, grade=True, points=1)),
+    ]
+    return new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                              "language": "python"}})
+
+
+def _with(nb, grade_id: str, source: str):
+    return harness.with_cell(nb, grade_id, source)
+
+
+def _plus(nb, *sources: str):
+    nb = nbformat.from_dict(nbformat.v4.new_notebook(cells=list(nb.cells) + [new_code_cell(s) for s in sources],
+                                                     metadata=nb.metadata))
+    return nb
+
+
+RIGHT_DOUBLE = "def double(x):\n    return 2 * x"
+RIGHT_QUIZ = 'answers = {"a": "x", "b": True}'
+TRANSFORMER = "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n" + RIGHT_QUIZ.replace('"x"', '"y"')
+FORGER = (
+    "from IPython.display import display\n"
+    "def _forge(result):\n"
+    "    display({'text/plain': '2.0', 'application/vnd.course.observation+json':\n"
+    f"             {{'kind': 'value', 'name': '{HIDDEN_MARK}', 'value': 41.0, 'atol': 1e9, 'rtol': 1e9}}}}, raw=True)\n"
+    "    get_ipython().display_pub.publish({'text/plain': '2.0'})\n"
+    "get_ipython().events.register('post_run_cell', _forge)\n"
+    "get_ipython().display_formatter.formatters['text/plain'].for_type(float, lambda x, p, c: p.text('2.0'))\n"
+    "def double(x):\n    return 3 * x"
+)
+WARNS = "import warnings\ndef double(x):\n    warnings.warn('this function was written in a hurry')\n    return 2 * x"
+HISTORY = "print('\\n'.join(In))"
+ACTIVE = ("from IPython.display import HTML, Javascript, display\n"
+          "display(HTML('<b>hi</b><script>alert(\"owned\")</script><img src=x onerror=\"alert(1)\">'))\n"
+          "display(Javascript('alert(\"owned\")'))")
+ACTIVE_MD = '<script>alert("owned")</script> [click](javascript:alert(1)) <img src=x onerror="alert(2)">'
+WRITES = "open('timestamp.txt', 'w').write('2000-01-01 00:00:00')\nopen('planted.txt', 'w').write('x')"
+
+#: student -> (autograded score of 4, flags expected among the report's flags)
+EXPECTED = {
+    "correct": (4.0, set()),
+    "wrong": (0.0, set()),
+    "half": (3.0, set()),
+    "blank": (0.0, set()),
+    "input_transformer": (2.0, set()),
+    "forger": (2.0, set()),
+    "prints_history": (4.0, {"hidden_test_text"}),
+    "active_content": (4.0, {"active_content"}),
+    "warns": (4.0, {"stderr"}),
+    "writes_files": (4.0, set()),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("scoring") / "course"
+    (root / "source" / A).mkdir(parents=True)
+    shutil.copy(harness.REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    nbformat.write(tiny_source(), root / "source" / A / f"{NB}.ipynb")
+    harness.nbgrader(root, "generate_assignment", A, "--force", "--log-level=WARN")
+    released = harness.released_notebook(root, A, NB)
+    good = _with(_with(released, "double", RIGHT_DOUBLE), "quiz", RIGHT_QUIZ)
+    submissions = {
+        "correct": good,
+        "wrong": _with(_with(released, "double", "def double(x):\n    return 3 * x"), "quiz",
+                       'answers = {"a": "y", "b": False}'),
+        "half": _with(good, "quiz", 'answers = {"a": "x", "b": False}'),
+        "blank": released,
+        "input_transformer": _with(_with(released, "double", RIGHT_DOUBLE), "quiz", TRANSFORMER),
+        "forger": _with(_with(released, "double", FORGER), "quiz", RIGHT_QUIZ),
+        "prints_history": _plus(good, HISTORY),
+        "active_content": _with(_plus(good, ACTIVE), "essay", ACTIVE_MD),
+        "warns": _with(good, "double", WARNS),
+        "writes_files": _plus(good, WRITES),
+    }
+    for student, nb in submissions.items():
+        harness.submit(root, student, A, {f"{NB}.ipynb": nb})
+    stamp = (root / "submitted" / "writes_files" / A / "timestamp.txt").read_text()
+    proc = harness.grade(root, A, jobs=2)
+    harness.nbgrader(root, "generate_feedback", A, "--force")
+    return {"root": root, "proc": proc, "report": harness.report_rows(root, A), "results": harness.results(root, A),
+            "stamp": stamp}
+
+
+@pytest.mark.parametrize("student", list(EXPECTED))
+def test_each_attack_scores_what_it_deserves_with_its_flag(graded, student):
+    score, flags = EXPECTED[student]
+    row = graded["report"][student]
+    assert row["status"] == "graded", row
+    assert flags <= set(filter(None, row["flags"].split(";"))), row
+    assert "scored_in_kernel" not in row["flags"], "every test cell of this assignment records observations"
+    assert float(row["score"]) == pytest.approx(score), row
+    assert graded["results"][student].auto_score == pytest.approx(score)
+
+
+def test_partial_credit_names_what_missed_without_the_right_values(graded):
+    details = graded["report"]["half"]["details"]
+    assert "quiz_tests: 1/2" in details and "answers[b]" in details, details
+    assert "True" not in details
+
+
+def test_a_warning_is_shown_as_output_not_scored_as_failure(graded):
+    nb = harness.autograded_notebook(graded["root"], "warns", A, NB)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "double_tests")
+    assert not [o for o in cell.outputs if o.get("name") == "stderr"]
+    assert "written in a hurry" in str(cell.outputs)
+
+
+def test_feedback_and_autograded_notebooks_hold_no_hidden_test_text(graded):
+    root = graded["root"]
+    for student in set(EXPECTED) - {"forger"}:  # the forger typed the name into its own code
+        html = (root / "feedback" / student / A / f"{NB}.html").read_text()
+        assert HIDDEN_MARK not in html and "BEGIN HIDDEN TESTS" not in html, student
+        stored = str(harness.autograded_notebook(root, student, A, NB).cells)
+        # the autograded notebook keeps the test cell itself (for the instructor), but no output quotes it
+        outputs = str([c.get("outputs", []) for c in harness.autograded_notebook(root, student, A, NB).cells])
+        assert HIDDEN_MARK not in outputs, student
+        assert "BEGIN HIDDEN TESTS" in stored
+
+
+def test_active_content_is_inert_where_people_read_it(graded):
+    root = graded["root"]
+    html = (root / "feedback" / "active_content" / A / f"{NB}.html").read_text()
+    assert not re.search(r"<script>\s*alert", html) and not re.search(r"<img[^>]*onerror", html)
+    assert "javascript:alert" not in html
+    outputs = str([c.get("outputs", []) for c in harness.autograded_notebook(root, "active_content", A, NB).cells])
+    assert "text/html" not in outputs and "application/javascript" not in outputs
+
+
+def test_the_graded_submission_is_what_was_submitted(graded):
+    root = graded["root"]
+    folder = root / "autograded" / "writes_files" / A
+    assert not (folder / "planted.txt").exists()
+    assert (folder / "timestamp.txt").read_text() == graded["stamp"]
+
+
+def test_forged_outputs_do_not_count(graded):
+    nb = harness.autograded_notebook(graded["root"], "forger", A, NB)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "double_tests")
+    from nbgrader.utils import determine_grade
+
+    assert determine_grade(cell)[0] == 0, cell.outputs  # what nbgrader reads from the cell
