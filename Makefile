@@ -28,11 +28,12 @@ TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),https://download.pytorch.o
 # nbgrader runs helper commands (alembic, the kernel) from PATH: put the venv first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test release autograde feedback grades bench help formgrader venv work python-check
+.PHONY: check lab test release autograde feedback grades bench help formgrader venv work python-check
 
 help:
 	@echo "make lab        set up .venv (first time only) and open the course in JupyterLab"
 	@echo "make test       run the test suite (pytest)"
+	@echo "make check      grade your own notebooks in work/ as your instructor would (ASSIGNMENT=... for one)"
 	@echo "make formgrader open JupyterLab on the course folder with nbgrader's instructor tools"
 	@echo "make release    regenerate release/ from source/ (instructors, maintainers)"
 	@echo "make autograde ASSIGNMENT=00_orientation   grade every submission of an assignment"
@@ -83,6 +84,10 @@ lab: work
 	@echo "Open the URL printed below (with its token) in your browser; stop with Ctrl-C."
 	JUPYTER_CONFIG_PATH="$(abspath jupyter_config/learner)" \
 	  $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir="$(WORK)" $(ROOT_FLAG) $(LAB_ARGS)
+
+# Self-paced learners: the course's real grader on your own copies (points per question, never the answers).
+check: $(RUNTIME_STAMP)
+	@$(BIN)/python -m course.grading.selfcheck $(ASSIGNMENT) --work "$(WORK)"
 
 # Instructors: the whole course folder, with the Create Assignment toolbar and the formgrader.
 formgrader: $(RUNTIME_STAMP)

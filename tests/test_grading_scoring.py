@@ -189,3 +189,25 @@ def test_forged_outputs_do_not_count(graded):
     from nbgrader.utils import determine_grade
 
     assert determine_grade(cell)[0] == 0, cell.outputs  # what nbgrader reads from the cell
+
+
+def test_make_check_grades_a_learners_copies_without_showing_answers(graded, tmp_path):
+    """`make check` (course.grading.selfcheck) on a self-paced learner's work/ folder."""
+    import subprocess
+    import sys
+
+    repo = tmp_path / "repo"
+    (repo / "source").mkdir(parents=True)
+    shutil.copytree(graded["root"] / "source" / A, repo / "source" / A)
+    shutil.copy(harness.REPO / "nbgrader_config.py", repo / "nbgrader_config.py")
+    work = repo / "work" / A
+    work.mkdir(parents=True)
+    shutil.copy(graded["root"] / "submitted" / "half" / A / f"{NB}.ipynb", work / f"{NB}.ipynb")
+    proc = subprocess.run([sys.executable, "-m", "course.grading.selfcheck", A, "--work", str(repo / "work"),
+                           "--repo", str(repo)], capture_output=True, text=True, timeout=900,
+                          env=__import__("os").environ | {"PATH": f"{harness.BIN}:{__import__('os').environ['PATH']}"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "3 of 4 autograded points" in proc.stdout
+    assert "quiz" in proc.stdout and "1 / 2" in proc.stdout and "graded by your instructor" in proc.stdout
+    assert "answers[b]" not in proc.stdout and "True" not in proc.stdout  # which part is wrong is not said
+    assert (repo / "work" / "feedback" / A / f"{NB}.html").is_file()
