@@ -274,6 +274,17 @@ def test_every_example_sits_in_exactly_its_regions_of_the_map():
                   if math.dist(ex.xy, centre) < radius}
         assert inside == set(ex.categories), f"{ex.name} is drawn in {inside}, but belongs to {set(ex.categories)}"
         assert "llm" not in ex.categories or "language_model" in ex.categories
+        assert taxonomy.in_deep_learning(ex.xy) == ex.deep, f"{ex.name} is drawn on the wrong side of deep learning"
+        assert ex.deep or not ex.categories & {"llm", "foundation"}, f"{ex.name}: LLMs and foundation models are deep"
+
+
+def test_map_puts_llms_and_foundation_models_inside_deep_learning_and_the_rest_across_it():
+    assert taxonomy.circle_in_deep_learning("llm") and taxonomy.circle_in_deep_learning("foundation")
+    assert not taxonomy.circle_in_deep_learning("generative")
+    assert not taxonomy.circle_in_deep_learning("language_model")
+    classical = {frozenset(ex.categories) for ex in taxonomy.EXAMPLES.values() if not ex.deep}
+    # a classical generative model, an n-gram language model, and a discriminative classifier that is none of the three
+    assert {frozenset({"generative"}), frozenset({"generative", "language_model"}), frozenset()} <= classical
 
 
 def test_draw_map_highlights_and_rejects_unknown_systems():
