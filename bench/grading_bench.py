@@ -25,17 +25,16 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
 
-import harness  # noqa: E402
+from course.grading import courses  # noqa: E402
 
 
 def run(assignment: str, n: int, jobs: int, workdir: Path) -> dict:
-    root = harness.make_course(workdir / f"jobs{jobs}", [assignment])
+    root = courses.make_course(workdir / f"jobs{jobs}", [assignment])
     for i in range(n):
-        files = {f"{nb}.ipynb": harness.answered(harness.released_notebook(root, assignment, nb), harness.source_notebook(assignment, nb)) for nb in harness.notebooks(assignment)}
-        harness.submit(root, f"student{i:03d}", assignment, files)
-    env = os.environ | {"PATH": f"{harness.BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+        files = {f"{nb}.ipynb": courses.answered(courses.released_notebook(root, assignment, nb), courses.source_notebook(assignment, nb)) for nb in courses.notebooks(assignment)}
+        courses.submit(root, f"student{i:03d}", assignment, files)
+    env = os.environ | {"PATH": f"{courses.BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "course.grading", assignment, "--root", str(root),
                            "--jobs", str(jobs)], env=env, capture_output=True, text=True)

@@ -25,8 +25,7 @@ import nbformat
 from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-import harness  # noqa: E402
+from course.grading import courses  # noqa: E402
 
 # Widgets draw once instead of making controls (see course.widgets.static_widgets): nobody is
 # there to move them, and headless executors can stall on them.
@@ -61,10 +60,10 @@ def execute(path: Path) -> tuple[float, dict[str, float]]:
         start = time.perf_counter()
         client.execute()
         seconds = time.perf_counter() - start
-    errs = harness.errors(nb)
+    errs = courses.errors(nb)
     if errs:
         raise RuntimeError(f"{path.relative_to(REPO)} raised: {errs}")
-    return seconds, harness.metrics(nb)
+    return seconds, courses.metrics(nb)
 
 
 def notebook_figures() -> dict[str, dict]:
