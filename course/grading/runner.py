@@ -21,18 +21,15 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import hashlib
-import json
 
 import nbformat
 
-from course.grading import scoring
+from course.grading import reference, scoring
 from course.grading.integrity import Row, inspect_executed, inspect_submission
 from course.grading.sandbox import (INSTALL_HINT, Limits, Sandbox, SandboxUnavailable, copy_regular_files, font_cache,
                             probe, readonly_paths, refusing_kernelspec)
 
 UID_BASE = 61000  # kernels of submission i run as uid UID_BASE + i (when grading as root)
-REFERENCE = "_reference"  # the instructor's notebooks, executed like a submission to record the reference
 # Recording already executed notebooks: nbgrader's preprocessors without ClearOutput and Execute.
 _MERGE = [f"--Autograde.sanitize_preprocessors=nbgrader.preprocessors.{p}"
           for p in ("DeduplicateIds", "OverwriteKernelspec", "OverwriteCells", "CheckCellMetadata")]
@@ -167,44 +164,7 @@ class Grader:
         font_cache(self.scratch / "home")
         self.released = {n: nbformat.read(self.scratch / "release" / self.a / f"{n}.ipynb", 4) for n in self.names}
         self.source = {n: nbformat.read(self.root / "source" / self.a / f"{n}.ipynb", 4) for n in self.names}
-        self.reference = self._reference()
-
-    def _reference_key(self) -> str:
-        """What the reference depends on: the instructor's notebooks and the observation helpers."""
-        import course.checks
-
-        h = hashlib.sha256()
-        for name in self.names:
-            h.update((self.root / "source" / self.a / f"{name}.ipynb").read_bytes())
-        h.update(Path(course.checks.__file__).read_bytes())
-        return h.hexdigest()[:16]
-
-    def _reference(self) -> dict[str, dict[str, list[dict]]]:
-        """The observations of the instructor's notebooks (``name -> grade_id -> payloads``), recorded by
-        executing them in the sandbox like a submission; kept for the next run while they are unchanged."""
-        cache = self.root / ".scratch" / "grading-reference" / f"{self.a}-{self._reference_key()}.json"
-        if cache.is_file():
-            return json.loads(cache.read_text())
-        folder = self.scratch / "reference-submission"
-        copy_regular_files(self.root / "source" / self.a, folder)
-        done = self._execute(REFERENCE, folder, index=0)
-        reference: dict[str, dict[str, list[dict]]] = {}
-        for name in self.names:
-            nb = nbformat.read(done / f"{name}.ipynb", 4)
-            broken = [f"{scoring.grade_id(c)}: {o.get('ename')}: {o.get('evalue', '')[:200]}" for c in nb.cells
-                      if scoring.is_test_cell(c) for o in c.get("outputs", []) if o.get("output_type") == "error"]
-            if broken:
-                raise GradingError(f"the instructor's notebook {name} fails its own tests, so no reference can be "
-                                   f"recorded: {'; '.join(broken[:3])}")
-            reference[name] = scoring.reference_of(nb)
-            for gid, payloads in reference[name].items():
-                try:
-                    scoring.score_cell(1.0, payloads, payloads)
-                except ValueError as exc:
-                    raise GradingError(f"{name}: test cell {gid}: {exc}") from None
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps(reference))
-        return reference
+        self.reference = reference.load_or_record(self)
 
     def _execute(self, student: str, submitted: Path, index: int, row: Row | None = None) -> Path:
         """Run ``nbgrader autograde`` on one submission in its own scratch course, the kernel in the sandbox.

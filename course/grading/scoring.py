@@ -6,9 +6,10 @@ A test cell that hands the grader observations (``course.checks.record_answers``
 - the *reference* is the same observations from the instructor's notebook (solutions in place),
   recorded when it is executed at the start of a grading run; it never enters a learner's kernel and
   no file students receive holds it;
-- each recorded answer (one per key of an answer dict) and each observed value is an *item*; the cell
-  earns ``points x items matched / items in the reference``. Values match within the reference's
-  tolerance, answers exactly (in ``course.checks.canonical`` form);
+- each recorded answer (one per key of an answer dict) and each observed value is an *item*. Observed
+  values are all or nothing (every one must match the reference's, within its tolerance, or the cell
+  scores 0, as a failed assert did); answers earn their share each (exactly equal in
+  ``course.checks.canonical`` form);
 - a ``require`` guard that fails, or is missing, sets the cell to 0; guards never earn points alone;
 - a cell that raised keeps its error and scores 0, as in nbgrader.
 
@@ -111,7 +112,11 @@ def matches(got: dict | None, want: dict) -> bool:
 
 
 def score_cell(points: float, reference: list[dict], recorded: list[dict]) -> tuple[float, list[str]]:
-    """The points a test cell earns and, for the instructor, which items missed (never the right values)."""
+    """The points a test cell earns and, for the instructor, which items missed (never the right values).
+
+    Observed values are all or nothing, as a failed assert was: a function that is right on some hidden
+    inputs only is not right. Recorded answers earn their share each (partial credit per key).
+    """
     want_items, want_guards = _items(reference)
     got_items, got_guards = _items(recorded)
     if not want_items:
@@ -120,8 +125,11 @@ def score_cell(points: float, reference: list[dict], recorded: list[dict]) -> tu
     if failed_guards:
         return 0.0, [f"property does not hold: {g}" for g in failed_guards]
     missed = [k for k, want in want_items.items() if not matches(got_items.get(k), want)]
-    earned = points * (len(want_items) - len(missed)) / len(want_items)
-    return round(earned, 4), [f"wrong or missing: {k}" for k in missed]
+    if any(want_items[k].get("kind") == "value" for k in missed):
+        return 0.0, [f"wrong or missing: {k}" for k in missed]
+    answers = [k for k, want in want_items.items() if want.get("kind") == "answer"]
+    share = (len(answers) - len(missed)) / len(answers) if answers else 1.0
+    return round(points * share, 4), [f"wrong or missing: {k}" for k in missed]
 
 
 @dataclass
