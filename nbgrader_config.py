@@ -27,6 +27,11 @@ c.Exchange.root = os.environ.get("COURSE_EXCHANGE", str(ROOT / "exchange"))
 # machine and still stops an endless loop.
 c.Execute.timeout = 120
 
+# Autograding runs through the course's grader (`make autograde`, `python -m course.grading`), which
+# sandboxes student code and scores outside it. Plain `nbgrader autograde` and the formgrader's
+# Autograde button refuse with directions instead of running student code with the instructor's rights.
+c.Autograde.autograde_preprocessors = ["course.grading.guard.UseTheCourseGrader"]
+
 # The stub that replaces a solution in the released notebook.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

@@ -82,7 +82,8 @@ definition = "b" if not reached else "a"
 # student -> (expected autograded score or None if not graded, expected flags)
 EXPECTED = {
     "correct": (12.0, set()),
-    "wrong": (round(6 * 2 / 11, 3) + 0.5, set()),
+    # 2 of 11 systems right (6 x 2/11), 2 of 8 claims (the two true ones, 4 x 2/8), definition wrong
+    "wrong": (round(6 * 2 / 11 + 4 * 2 / 8, 3), set()),
     "empty": (0.0, set()),
     "syntax_error": (6.0, set()),
     "endless_loop": (10.0, {"cell_timeout"}),
@@ -91,8 +92,9 @@ EXPECTED = {
     "kernel_dies": (10.0, {"kernel_died"}),
     "tampered_test": (10.0, {"test_cell_changed"}),
     "deleted_test": (10.0, {"test_cell_deleted"}),
-    # the exploit works (the hidden test calls str()), but it does not go unnoticed
-    "monkeypatch": (12.0, {"tampering"}),
+    # rebinding builtins and test helpers no longer helps (the score is decided outside the kernel),
+    # and it does not go unnoticed
+    "monkeypatch": (10.0, {"tampering"}),
     # a module of its own next to the notebook: flagged, and it cannot replace the kernel itself
     "fake_kernel": (10.0, {"tampering"}),
     "not_json": (None, {"notebook_unreadable"}),
@@ -227,7 +229,9 @@ def test_deleted_and_tampered_test_cells_are_graded_with_the_originals(hostile):
     for student in ("tampered_test", "deleted_test"):
         nb = harness.autograded_notebook(hostile["root"], student, A, NB)
         tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "generative_definition_tests"]
-        assert len(tests) == 1 and "BEGIN HIDDEN TESTS" in tests[0].source, student
+        original = [c for c in harness.source_notebook(A, NB).cells
+                    if c.metadata.get("nbgrader", {}).get("grade_id") == "generative_definition_tests"]
+        assert len(tests) == 1 and tests[0].source == original[0].source, student
 
 
 def test_a_sequential_regrade_leaves_the_same_gradebook(hostile):
@@ -251,9 +255,33 @@ def test_feedback_has_short_messages_and_no_hidden_tests(hostile):
     root = hostile["root"]
     harness.nbgrader(root, "generate_feedback", A, "--force")
     html = (root / "feedback" / "wrong" / A / f"{NB}.html").read_text()
-    assert "BEGIN HIDDEN TESTS" not in html and 'str(definition).strip().lower() == "b"' not in html
-    assert "Test failed" in html
+    assert "BEGIN HIDDEN TESTS" not in html and "BEGIN SOLUTION" not in html
     assert "most recent call last" not in html
+    # the syntax error's feedback says what failed, in one line
+    html = (root / "feedback" / "syntax_error" / A / f"{NB}.html").read_text()
+    assert "SyntaxError" in html and "most recent call last" not in html
+
+
+def test_plain_nbgrader_autograde_refuses_and_changes_no_grade(hostile):
+    """nbgrader on its own (the command, the formgrader's button) would run student code with the
+    instructor's rights and let it decide its score: it refuses with directions instead."""
+    root = hostile["root"]
+    before = {s: r.auto_score for s, r in harness.results(root, A).items()}
+    harness.submit(root, "late", A, {f"{NB}.ipynb": harness.released_notebook(root, A, NB)})
+    proc = harness.nbgrader(root, "autograde", A, "--create", check=False)
+    assert proc.returncode != 0
+    assert f"make autograde ASSIGNMENT={A}" in proc.stdout + proc.stderr
+    assert not list((root / "autograded").glob(f"late/{A}/*.ipynb"))
+    after = {s: r.auto_score for s, r in harness.results(root, A).items()}
+    assert {s: after[s] for s in before} == before
+    # nbgrader enters a submission in the gradebook before it runs its preprocessors: one it was refused
+    # (late, and the two the course's grader could not grade) may appear there, without a point
+    assert all(not after[s] for s in set(after) - set(before)), after
+    proc = subprocess.run([sys.executable, "-m", "course.grading", A, "--root", str(root), "--student", "late",
+                           "--timeout", str(CELL_TIMEOUT)], capture_output=True, text=True, timeout=900,
+                          env=os.environ | {"PATH": f"{harness.BIN}{os.pathsep}{os.environ['PATH']}"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert harness.autograded_notebook(root, "late", A, NB) is not None
 
 
 def test_grading_refuses_to_run_unisolated_without_the_flag(tmp_path):
