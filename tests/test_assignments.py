@@ -32,6 +32,29 @@ def test_solution_scores_full_autograded_marks(graded, assignment):
 
 
 @per_assignment
+def test_every_test_cell_is_scored_outside_the_kernel(graded, assignment):
+    """No test cell lets the learner's kernel decide its score: each one records answers or
+    observations that the grader compares with the instructor notebook's (docs/grading.md)."""
+    report = graded(assignment).report
+    for student in ("solution", "blank"):
+        flags = set(filter(None, report[student]["flags"].split(";")))
+        assert "scored_in_kernel" not in flags, f"{student}: {report[student]['details']}"
+
+
+@per_assignment
+def test_released_notebooks_carry_no_answer_key(assignment):
+    """Nothing students receive gives a graded answer away: no answer hashes or salts, no
+    item-by-item self-check of graded answers, no hidden tests (the grader puts them back)."""
+    for name in harness.notebooks(assignment):
+        for cell in harness.released_notebook(harness.REPO, assignment, name).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or not (meta.get("grade") or meta.get("solution")):
+                continue  # ungraded practice questions may check themselves
+            for marker in ("HASHES", "SALT", "self_check(", "answer_hash", "BEGIN HIDDEN TESTS"):
+                assert marker not in cell.source, f"{name}:{meta.get('grade_id')} contains {marker}"
+
+
+@per_assignment
 def test_unanswered_release_scores_zero(graded, assignment):
     result = graded(assignment).results["blank"]
     earned = [f"{c.notebook}:{c.name} {c.score}" for c in result.cells if c.autograded and c.score]

@@ -144,9 +144,10 @@ def test_student_runs_widgets_and_validates_in_jupyterlab(hub_with_release, brow
         panel.scroll_into_view_if_needed()
         _shot(page, out / "1-student-widget-before.png")
 
-        options = dropdown.locator("option").all_inner_texts()
+        # by value: ipywidgets shows a label's spaces as non-breaking ones
+        options = dropdown.locator("option").evaluate_all("os => os.map(o => o.value)")
         choice = next(o for o in options if o != first)
-        dropdown.select_option(label=choice)
+        dropdown.select_option(value=choice)
         page.wait_for_function(
             "([el, old]) => { const img = el.querySelector('img'); return img && img.src !== old; }",
             arg=[panel.element_handle(), before])
