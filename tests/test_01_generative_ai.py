@@ -38,3 +38,10 @@ def test_vae_beats_the_mean_image(metrics):
 def test_gan_covers_the_ring(metrics):
     assert metrics["gan_modes_covered"] >= 7
     assert metrics["gan_share_near_a_mode"] >= 0.6
+
+
+def test_gan_failure_settings_change_one_thing(metrics):
+    # Each setting differs from the trained GAN by its learning rate only (same steps, networks, noise, seeds).
+    assert metrics["gan_slow_modes_covered"] <= 1                  # lr 1e-5: has not found the ring yet
+    assert metrics["gan_collapsed_modes_covered"] <= 4             # lr 3.5e-2: collapses onto a few modes
+    assert metrics["gan_modes_covered"] - metrics["gan_collapsed_modes_covered"] >= 3
