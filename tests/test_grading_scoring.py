@@ -211,3 +211,26 @@ def test_make_check_grades_a_learners_copies_without_showing_answers(graded, tmp
     assert "quiz" in proc.stdout and "1 / 2" in proc.stdout and "graded by your instructor" in proc.stdout
     assert "answers[b]" not in proc.stdout and "True" not in proc.stdout  # which part is wrong is not said
     assert (repo / "work" / "feedback" / A / f"{NB}.html").is_file()
+
+
+def test_a_helper_the_course_provides_is_not_tampering_but_redefining_it_is(tmp_path):
+    """The tampering check reads the student's code: a cell left as the course provides it (here a
+    helper the tests also call) is not flagged; the same name redefined elsewhere is."""
+    from course.grading.integrity import inspect_submission
+
+    def nb(*cells):
+        return new_notebook(cells=list(cells))
+
+    helper = new_code_cell("def rows(n):\n    return list(range(n))")
+    answer = new_code_cell("answer = ...", metadata={"nbgrader": {"solution": True, "grade": False, "grade_id": "a"}})
+    test = new_code_cell("assert rows(2) == [0, 1]\ncourse.checks.record_answers({'a': answer})",
+                         metadata={"nbgrader": {"solution": False, "grade": True, "grade_id": "a_tests", "points": 1}})
+    source = nb(helper, answer, test)
+    for student, cells, flagged in (("as_given", [helper, answer, test], False),
+                                    ("redefines", [helper, new_code_cell("def rows(n):\n    return [0, 1]"),
+                                                   answer, test], True)):
+        folder = tmp_path / student
+        folder.mkdir()
+        nbformat.write(nb(*cells), folder / "x.ipynb")
+        found = inspect_submission(folder, {"x": source}, {"x": source})
+        assert ("tampering" in found.flags) == flagged, (student, found.details)

@@ -196,8 +196,10 @@ def inspect_submission(folder: Path, released: dict[str, Any], source: dict[str,
                 found.flags.add("test_cell_changed")
                 found.details.append(f"{name}: test cell {gid} changed")
         protected = protected_names(source[name])
+        # a cell as the course provides it is not the student's code (e.g. a helper the tests also call)
+        provided = {c.source.strip() for c in source[name].cells if c.cell_type == "code" and not _is_test(c)}
         for cell in nb.cells:
-            if cell.get("cell_type") == "code" and not _is_test(cell):
+            if cell.get("cell_type") == "code" and not _is_test(cell) and cell.source.strip() not in provided:
                 for what in tampering(cell.source, protected):
                     found.flags.add("tampering")
                     found.details.append(f"{name}: {_grade_id(cell) or 'a cell'} {what}")
