@@ -90,12 +90,6 @@ def _safe_canonical(value: Any) -> str | None:
         return None
 
 
-def score(answers: Mapping[str, Any], expected: Mapping[str, Any], points: float) -> float:
-    """Partial credit: ``points`` times the share of ``expected`` that ``answers`` gets right."""
-    right = sum(1 for k, v in expected.items() if k in answers and _safe_canonical(answers[k]) == canonical(v))
-    return round(points * right / len(expected), 3)
-
-
 def expect_shape(tensor: Any, shape: tuple[int, ...], name: str = "the result") -> None:
     """Raise a readable AssertionError unless ``tensor`` is a tensor of exactly ``shape``."""
     assert isinstance(tensor, torch.Tensor), f"{name} should be a torch.Tensor, but it is a {type(tensor).__name__}."

@@ -190,11 +190,6 @@ def test_expect_answered_explains_what_is_missing():
     checks.expect_answered({"a": {"Generative"}}, ["a"], allowed=["generative"])
 
 
-def test_score_gives_partial_credit():
-    expected = {"a": {"x"}, "b": "y", "c": set()}
-    assert checks.score({"a": {"x"}, "b": "Y", "c": ...}, expected, points=6) == 4.0
-    assert checks.score({}, expected, points=6) == 0.0
-
 
 def test_expect_close_and_shape_messages():
     checks.expect_close(torch.tensor([1.0, 2.0]), [1.0, 2.0 + 1e-7])
