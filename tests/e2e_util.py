@@ -98,9 +98,10 @@ def run(*cmd: str, check: bool = True, timeout: float = 120, **kw: Any) -> subpr
     return proc
 
 
-def as_user(user: str, *cmd: str, check: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run a command as a Unix account, with the course's environment first on PATH."""
-    env_path = os.pathsep.join([str(BIN), "/usr/local/bin", "/usr/bin", "/bin"])
+def as_user(user: str, *cmd: str, check: bool = False, timeout: float = 120,
+            bin_dir: Path = BIN) -> subprocess.CompletedProcess:
+    """Run a command as a Unix account, with the course's environment (``bin_dir``) first on PATH."""
+    env_path = os.pathsep.join([str(bin_dir), "/usr/local/bin", "/usr/bin", "/bin"])
     return run("runuser", "-u", user, "--", "env", f"PATH={env_path}", *cmd, check=check, timeout=timeout)
 
 
@@ -108,7 +109,11 @@ def as_user(user: str, *cmd: str, check: bool = False, timeout: float = 120) -> 
 
 class Classroom:
     """One instructor and ``n_students`` students as real Unix accounts (names ``gc-<tag>-...``),
-    set up with ``deploy/jupyterhub/setup-class.sh``."""
+    set up as deploy/jupyterhub/README.md says: the course installed for everyone without its
+    solutions by ``install-course.sh`` (into ``prefix``), the class by ``setup-class.sh``.
+
+    The clone this test runs from holds ``source/``; it stands in for the administrator's root-only
+    clone, so the students' accounts are denied it (an ACL entry each)."""
 
     def __init__(self, n_students: int):
         self.tag = secrets.token_hex(2)
@@ -121,6 +126,9 @@ class Classroom:
         self.homes = self.base / "home"
         self.exchange = self.base / "exchange"
         self.state = self.base / "hub"
+        self.prefix = self.base / "opt"  # where install-course.sh puts what every account may read
+        self.bin = self.prefix / ".venv" / "bin"
+        self.deploy = self.prefix / "deploy" / "jupyterhub"
         self._acl: list[tuple[Path, str]] = []
         self._created: list[str] = []
 
@@ -144,10 +152,14 @@ class Classroom:
             run("useradd", "-m", "-d", str(self.home(user)), "-s", "/bin/bash", "-K", "HOME_MODE=0755", *extra, user)
             self._created.append(user)
         run("chpasswd", input="".join(f"{u}:{p}\n" for u, p in self.passwords.items()))
-        # the course's environment, and the interpreter it was made from (e.g. a pyenv in /root)
-        for path in {REPO / ".venv" / "bin", Path(os.path.realpath(sys.executable)).parent}:
-            self._grant_traverse(path)
-        setup = run("bash", str(DEPLOY / "setup-class.sh"), self.instructor, self.group, str(self.exchange), COURSE_ID)
+        self.install_course()
+        # the interpreter the environment was made from (e.g. a pyenv in /root)
+        self._grant_traverse(Path(os.path.realpath(sys.executable)).parent)
+        # the clone holds the solutions: no student may open it (as on a real server, where it is root's)
+        for user in self.students:
+            run("setfacl", "-m", f"u:{user}:---", str(REPO))
+            self._acl.append((REPO, user))
+        setup = run("bash", str(self.deploy / "setup-class.sh"), self.instructor, self.group, str(self.exchange), COURSE_ID)
         self.setup_log = setup.stdout
         # The instructor's course folder: what a clone of the repository holds for nbgrader.
         self.course_dir.mkdir()
@@ -157,8 +169,42 @@ class Classroom:
         shutil.copytree(REPO / "source" / "00_orientation", self.course_dir / "source" / "00_orientation",
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         run("chown", "-R", f"{self.instructor}:", str(self.course_dir))
-        probe = as_user(self.students[0], "python", "-c", "import course, nbgrader, jupyterhub")
+        probe = self.as_user(self.students[0], "python", "-c", "import course, nbgrader, jupyterhub")
         assert probe.returncode == 0, f"a student cannot use the course's environment:\n{probe.stderr}"
+
+    def as_user(self, user: str, *cmd: str, check: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
+        """Run a command as one of the accounts, with the installed course's environment on PATH."""
+        return as_user(user, *cmd, check=check, timeout=timeout, bin_dir=self.bin)
+
+    def install_course(self) -> None:
+        """``install-course.sh`` into ``prefix``. To save the download, its environment is first seeded
+        with this test environment's packages (hard links where the file system allows); the script
+        then installs the course package itself as a copy and checks that no solution came along."""
+        base_python = os.path.realpath(sys.executable)
+        venv = self.prefix / ".venv"
+        run(base_python, "-m", "venv", "--without-pip", str(venv))
+        site = f"lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
+        # the packages, and what they install beside them (Jupyter's extension settings, JupyterLab's extensions)
+        for sub in (site, "etc", "share"):
+            seed = Path(sys.prefix) / sub
+            if not seed.is_dir():
+                continue
+            (venv / sub).mkdir(parents=True, exist_ok=True)
+            if run("cp", "-al", f"{seed}/.", str(venv / sub), check=False).returncode != 0:
+                run("cp", "-a", f"{seed}/.", str(venv / sub), timeout=600)
+        old = f"#!{Path(sys.prefix) / 'bin' / 'python'}".encode()
+        for script in (Path(sys.prefix) / "bin").iterdir():
+            target = venv / "bin" / script.name
+            if target.exists() or script.is_symlink() or not script.is_file():
+                continue
+            data = script.read_bytes()
+            if data.startswith(old + b"\n") or data.startswith(old + b"3\n"):
+                data = f"#!{venv / 'bin' / 'python'}".encode() + data[data.index(b"\n"):]
+            target.write_bytes(data)
+            target.chmod(0o755)
+        out = run("bash", str(DEPLOY / "install-course.sh"), str(self.prefix), timeout=900,
+                  env=os.environ | {"PYTHON": base_python})
+        self.install_log = out.stdout + out.stderr
 
     def _grant_traverse(self, path: Path) -> None:
         """The accounts must reach the course's .venv: where a folder above it is closed to
@@ -217,7 +263,7 @@ class Hub:
         config = k.state / "test_config.py"
         config.write_text(
             "c = get_config()\n"
-            f"load_subconfig({str(DEPLOY / 'jupyterhub_config.py')!r})\n"
+            f"load_subconfig({str(k.deploy / 'jupyterhub_config.py')!r})\n"
             f"c.JupyterHub.hub_bind_url = 'http://127.0.0.1:{self.hub_port}'\n"
             f"c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:{self.api_port}'\n"
             "c.JupyterHub.services = [{'name': 'course-test', 'api_token': %r}]\n"
@@ -235,7 +281,7 @@ class Hub:
             "COURSE_HUB_BIND_URL": self.url,
         }
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([str(BIN / "jupyterhub"), "-f", str(config)], cwd=k.state, env=env,
+        self.proc = subprocess.Popen([str(k.bin / "jupyterhub"), "-f", str(config)], cwd=k.state, env=env,
                                      stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

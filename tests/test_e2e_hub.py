@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
+import nbformat
 import pytest
 
 import e2e_util as e2e
@@ -115,8 +116,8 @@ def semester(classroom):
     # instructor's rights) and says what to run instead; the instructor runs it in a terminal.
     refused = hub.user_ok(ins, "POST", f"/formgrader/api/submission/{A}/{roles['correct']}/autograde")
     assert not refused["success"] and f"make autograde ASSIGNMENT={A}" in refused["log"], refused
-    graded = e2e.run("runuser", "-u", ins, "--", "env", f"PATH={e2e.BIN}:/usr/bin:/bin", f"HOME={klass.home(ins)}",
-                     str(e2e.BIN / "python"), "-m", "course.grading", A, "--jobs", "2",
+    graded = e2e.run("runuser", "-u", ins, "--", "env", f"PATH={klass.bin}:/usr/bin:/bin", f"HOME={klass.home(ins)}",
+                     str(klass.bin / "python"), "-m", "course.grading", A, "--jobs", "2",
                      cwd=klass.course_dir, check=False, timeout=900)
     assert graded.returncode == 0, graded.stdout + graded.stderr
     assert "Isolation: bubblewrap sandbox" in graded.stdout, graded.stdout
@@ -144,7 +145,7 @@ def semester(classroom):
     lap("feedback generated, released, fetched")
 
     export = klass.base / "grades.csv"
-    proc = e2e.run("runuser", "-u", ins, "--", "env", f"PATH={e2e.BIN}:/usr/bin:/bin",
+    proc = e2e.run("runuser", "-u", ins, "--", "env", f"PATH={klass.bin}:/usr/bin:/bin",
                    "nbgrader", "export", "--to", str(klass.home(ins) / "grades.csv"), cwd=klass.course_dir)
     export.write_text((klass.home(ins) / "grades.csv").read_text())
     grades = {row["student_id"]: row for row in csv.DictReader(io.StringIO(export.read_text()))}
@@ -228,7 +229,7 @@ def test_students_cannot_read_each_others_work(semester):
                         ["cat", str(klass.home(victim) / NB_PATH)],
                         ["cat", str(feedback_file)],
                         ["mv", str(course / "inbound" / submission), str(course / "inbound" / f"{thief}-moved")]):
-                proc = e2e.as_user(thief, *cmd)
+                proc = klass.as_user(thief, *cmd)
                 assert proc.returncode != 0, f"{thief} could run {' '.join(cmd)}:\n{proc.stdout[:500]}"
     # the students' fetched feedback is theirs: one file each, with their own score (see above)
     for student in roles.values():
@@ -263,3 +264,44 @@ def test_home_folders_are_private(semester):
     for user in klass.users:
         assert klass.home(user).stat().st_mode & 0o077 == 0, f"{user}'s home folder is open to others"
     assert "now 700" in klass.setup_log  # setup-class.sh closed the ones useradd left open
+
+
+def _secret_lines() -> list[str]:
+    """Lines of the solutions, hidden tests and mark schemes of every instructor notebook that no
+    released notebook holds: what a student must not find anywhere on the server."""
+    released = "\n".join(c.source for path in (harness.REPO / "release").rglob("*.ipynb")
+                         for c in nbformat.read(path, 4).cells)
+    block = re.compile(r"(?:### BEGIN (SOLUTION|HIDDEN TESTS)|=== BEGIN MARK SCHEME ===)\n(.*?)"
+                       r"(?:### END (?:SOLUTION|HIDDEN TESTS)|=== END MARK SCHEME ===)", re.S)
+    found: set[str] = set()
+    for path in (harness.REPO / "source").rglob("*.ipynb"):
+        for cell in nbformat.read(path, 4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            texts = [m.group(2) for m in block.finditer(cell.source)]
+            if cell.cell_type == "markdown" and meta.get("solution"):  # a model answer to a free-text question
+                texts.append(cell.source)
+            for line in (ln.strip() for t in texts for ln in t.splitlines()):
+                if len(line) >= 24 and line not in released and "BEGIN" not in line and "END " not in line:
+                    found.add(line)
+    return sorted(found)
+
+
+def test_no_solution_is_readable_by_a_student_anywhere_on_the_server(semester):
+    """As an attacker would: a student's account searches every file it can read on the machine
+    for lines of the solutions and hidden tests (after a whole semester ran)."""
+    klass, roles = semester["klass"], semester["roles"]
+    secrets = _secret_lines()
+    assert len(secrets) > 50, "too few solution lines to search for: the extraction is broken"
+    roots = sorted(str(p) for p in Path("/").iterdir()
+                   if p.name not in {"proc", "sys", "dev", "run"} and p.is_dir() and not p.is_symlink())
+    student = roles["empty"]  # whose own files hold no answer
+    proc = e2e.run("runuser", "-u", student, "--", "grep", "-rlsF", "-f", "-", *roots,
+                   input="\n".join(secrets) + "\n", check=False, timeout=1200)
+    # grep exits 2 when it met files it may not read (the point of the exercise); -s keeps that quiet
+    assert proc.returncode in (0, 1, 2), proc.stderr[-2000:]
+    leaked = proc.stdout.split()
+    assert not leaked, f"{student} can read solutions in: {leaked[:20]}"
+    # and the search did reach what students are meant to read (it is not blind)
+    probe = e2e.run("runuser", "-u", student, "--", "grep", "-rlsF", "course map", "-i", str(klass.exchange),
+                    str(klass.home(student)), check=False)
+    assert probe.stdout.strip(), "the search found not even the released notebook"

@@ -2,7 +2,8 @@
 
 Every person is a local Unix account and logs in with its password (PAM). Each one gets a
 JupyterLab of their own, running as their own account, with the course's packages (the
-folder ``.venv`` of the course clone this file belongs to). Assignments move between the
+folder ``.venv`` of the installation this file belongs to, made by ``install-course.sh``, which
+holds no solutions). Assignments move between the
 instructor and the students through nbgrader's exchange, a shared folder on this server.
 Only the instructor's server has the formgrader.
 
