@@ -38,10 +38,13 @@ MANUAL_TEXT = ("Partly right. ChatGPT is an LLM used generatively, so it is gene
                "(a masked language model) but is mostly used to understand and classify text, not to "
                "generate it. DALL-E generates images from text: it is generative AI and a foundation "
                "model, but not a language model. Being an LLM is not what makes a system generative.")
-# correct: every answer (12 autograded points, 2 given by the instructor for the text);
-# half: the 6-point question only; empty: nothing. Out of 14.
+# correct: every answer of NB (12 autograded points, 2 given by the instructor for the text);
+# half: the 6-point question only; empty: nothing. Out of 14 in NB; the assignment's other notebooks
+# are handed in unanswered (the whole assignment's maximum is in the export).
 EXPECTED = {"correct": 14.0, "half": 6.0, "empty": 0.0}
-MAX_SCORE = 14.0
+NB_MAX_SCORE = 14.0
+MAX_SCORE = sum(float(c.metadata["nbgrader"].get("points", 0)) for name in harness.notebooks(A)
+                for c in harness.source_notebook(A, name).cells if c.metadata.get("nbgrader", {}).get("grade"))
 
 
 def _answered(released: dict, kind: str) -> dict:
@@ -140,7 +143,8 @@ def semester(classroom):
         out = hub.user_ok(student, "POST", "/assignments/fetch_feedback", data=course)
         assert out["success"], out
         found = [Path(p) for p in _walk(hub, student, f"{A}/feedback") if p.endswith(".html")]
-        assert len(found) == 1, f"{student} fetched {found}"
+        assert len(found) == len(harness.notebooks(A)), f"{student} fetched {found}"
+        found = [p for p in found if p.name == f"{NB}.html"]
         feedback[kind] = hub.user_ok(student, "GET", f"/api/contents/{quote(str(found[0]))}?content=1&type=file&format=text")["content"]
     lap("feedback generated, released, fetched")
 
@@ -192,7 +196,7 @@ def test_each_student_fetched_their_own_feedback(semester):
     for kind, html in semester["feedback"].items():
         scores = re.findall(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html)
         assert scores, f"no score in the feedback of {kind}"
-        assert float(scores[0][0]) == pytest.approx(EXPECTED[kind]) and float(scores[0][1]) == MAX_SCORE, (kind, scores[0])
+        assert float(scores[0][0]) == pytest.approx(EXPECTED[kind]) and float(scores[0][1]) == NB_MAX_SCORE, (kind, scores[0])
     assert MANUAL_TEXT[:40] in semester["feedback"]["correct"]
     assert MANUAL_TEXT[:40] not in semester["feedback"]["half"] + semester["feedback"]["empty"]
 
@@ -217,7 +221,7 @@ def test_students_cannot_read_each_others_work(semester):
         # the folder name ends in a random string, so it cannot be guessed (#978)
         assert re.fullmatch(re.escape(f"{victim}+{A}+") + r".+\+[A-Za-z0-9_-]{12}", submission), submission
         fetched = klass.home(victim) / A / "feedback"
-        feedback_file = next(fetched.rglob("*.html"))
+        feedback_file = next(fetched.rglob(f"{NB}.html"))
         for thief in (s for s in roles.values() if s != victim):
             # over HTTP, through the hub: another person's server refuses the student's token
             status, _ = hub.user_api(victim, "GET", f"/api/contents/{NB_PATH}", as_user=thief)
@@ -233,7 +237,7 @@ def test_students_cannot_read_each_others_work(semester):
                 assert proc.returncode != 0, f"{thief} could run {' '.join(cmd)}:\n{proc.stdout[:500]}"
     # the students' fetched feedback is theirs: one file each, with their own score (see above)
     for student in roles.values():
-        assert len(list((klass.home(student) / A / "feedback").rglob("*.html"))) == 1
+        assert len(list((klass.home(student) / A / "feedback").rglob("*.html"))) == len(harness.notebooks(A))
 
 
 def test_formgrader_is_for_the_instructor_only(semester):

@@ -146,11 +146,13 @@ def hostile(tmp_path_factory):
         "network": harness.with_cell(good, "generative_definition", _network(listener.getsockname()[1])),
         "worker_killed": good,
     }
+    # the assignment's other notebooks are handed in as released (unanswered): the attacks are all in NB
+    others = {f"{n}.ipynb": harness.released_notebook(root, A, n) for n in harness.notebooks(A) if n != NB}
     for student, nb in notebooks.items():
-        harness.submit(root, student, A, {f"{NB}.ipynb": nb})
-    harness.submit(root, "not_json", A, {f"{NB}.ipynb": b"this is not a notebook {"})
+        harness.submit(root, student, A, {f"{NB}.ipynb": nb, **others})
+    harness.submit(root, "not_json", A, {f"{NB}.ipynb": b"this is not a notebook {", **others})
     harness.submit(root, "fake_kernel", A, {f"{NB}.ipynb": harness.with_cell(good, "generative_definition", "definition = 'a'"),
-                                            "ipykernel_launcher.py": "raise SystemExit('a kernel of my own')\n"})
+                                            "ipykernel_launcher.py": "raise SystemExit('a kernel of my own')\n", **others})
     before = {p: p.read_bytes() for p in (root / "submitted").rglob("*") if p.is_file()}
     # A worker that dies mid-grading (as if the machine's OOM killer took it): Python's startup hook
     # kills the nbgrader process that grades "worker_killed", and only that one.
@@ -267,7 +269,7 @@ def test_plain_nbgrader_autograde_refuses_and_changes_no_grade(hostile):
     instructor's rights and let it decide its score: it refuses with directions instead."""
     root = hostile["root"]
     before = {s: r.auto_score for s, r in harness.results(root, A).items()}
-    harness.submit(root, "late", A, {f"{NB}.ipynb": harness.released_notebook(root, A, NB)})
+    harness.submit(root, "late", A, {f"{n}.ipynb": harness.released_notebook(root, A, n) for n in harness.notebooks(A)})
     proc = harness.nbgrader(root, "autograde", A, "--create", check=False)
     assert proc.returncode != 0
     assert f"make autograde ASSIGNMENT={A}" in proc.stdout + proc.stderr
