@@ -1,0 +1,38 @@
+"""Quality asserts for module 02's tokens notebook (04_tokens.ipynb), read back from the autograded solution
+notebook. The generic grading invariants are tested for every assignment in test_assignments.py."""
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("02_language_models")]
+
+ASSIGNMENT = "02_language_models"
+KS = (0, 25, 50, 100, 200, 300, 400, 500)
+LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "sv", "pl", "tr")
+
+
+@pytest.fixture(scope="module")
+def metrics(graded):
+    return graded(ASSIGNMENT).metrics("solution")
+
+
+def test_more_merges_fewer_tokens_with_diminishing_returns(metrics):
+    tpw = [metrics[f"bpe_tokens_per_word_k{k}"] for k in KS]
+    assert tpw == sorted(tpw, reverse=True), tpw
+    assert 5.5 <= tpw[0] <= 8.5                                    # characters only: the words are 3 to 12 letters
+    assert tpw[-1] <= 0.65 * tpw[0]                               # "about half" after 500 merges
+    first, last = tpw[0] - tpw[2], tpw[5] - tpw[7]                # 50 merges at the start against 200 at the end
+    assert first > 2 * last                                       # "each merge saves fewer tokens than the one before"
+    assert 40 <= metrics["bpe_alphabet_size"] <= 90
+
+
+def test_mostly_english_merges_make_other_languages_pay(metrics):
+    en = {lang: metrics[f"bpe_tpc_mostly_en_{lang}"] for lang in LANGUAGES}
+    bal = {lang: metrics[f"bpe_tpc_balanced_{lang}"] for lang in LANGUAGES}
+    assert all(0.3 < v < 1.0 for v in [*en.values(), *bal.values()])
+    assert en["en"] == min(en.values())                           # English is cheapest with English merges
+    assert all(en[lang] > en["en"] + 0.02 for lang in LANGUAGES if lang != "en")
+    assert min(en["pl"], en["tr"]) > max(v for k, v in en.items() if k not in ("pl", "tr"))  # "Polish and Turkish most"
+    assert en["pl"] > en["en"] + 0.1
+    assert bal["en"] > en["en"]                                   # English loses its advantage with balanced merges
+    spread = lambda d: max(d.values()) - min(d.values())          # noqa: E731
+    assert spread(bal) < spread(en) - 0.03                        # "spreads the cost more evenly"
