@@ -46,6 +46,10 @@ EXAMPLES: dict[str, Example] = {e.name: e for e in [
             "of data for one job, so not a foundation model", (31, 47)),
     Example("VAE", frozenset({"generative"}), True,
             "learns a latent space and a decoder; sampling the latent space gives new items", (31, 40)),
+    Example("tiny diffusion model", frozenset({"generative"}), True,
+            "the course's own denoising model of points on a ring (module 01): it learns to undo noise step "
+            "by step and so samples new points. The same method as DALL-E 2, but trained on one small "
+            "dataset for one job, so not a foundation model", (36, 34.5)),
     Example("char RNN", frozenset({"generative", "language_model"}), True,
             "a small recurrent network that predicts the next letter of a name and samples new names (module "
             "02): a neural language model, but far too small and narrow to be an LLM or a foundation model",
