@@ -121,5 +121,6 @@ grades: $(RUNTIME_STAMP)
 
 # Measurements for docs/benchmarks.md and docs/benchmarks.json: notebook times (median of 3),
 # autograding times, toy-model quality against the tests' thresholds, the learner environment's size.
+# BENCH_ARGS="--only grading" (or --only notebooks --notebooks '02_*/*') re-measures one part, keeps the rest.
 bench: $(DEV_STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -1,6 +1,6 @@
 """Benchmark (not a test): seconds per submission with ``course.grading``, sequential against parallel.
 
-    .venv/bin/python bench/grading_bench.py [--submissions 8] [--jobs 2] [--assignment 00_orientation]
+    .venv/bin/python bench/grading_bench.py [--submissions 8] [--jobs 2] [--assignment 01_generative_ai]
 
 Builds a throw-away course, hands in the same answered notebook for every student, grades it all
 once with ``--jobs 1`` and once (in a fresh copy) with ``--jobs N``, and writes the figures to
@@ -29,6 +29,11 @@ REPO = Path(__file__).resolve().parents[1]
 from course.grading import courses  # noqa: E402
 
 
+def _phase(phases: str, name: str) -> float:
+    """Seconds of one phase in the grader's "Phases: prepare 1.0 s, execute 9.9 s (...), record 2.0 s" line."""
+    return float(phases.split(f"{name} ")[1].split(" s")[0]) if f"{name} " in phases else float("nan")
+
+
 def run(assignment: str, n: int, jobs: int, workdir: Path) -> dict:
     root = courses.make_course(workdir / f"jobs{jobs}", [assignment])
     for i in range(n):
@@ -46,9 +51,10 @@ def run(assignment: str, n: int, jobs: int, workdir: Path) -> dict:
     graded = [r for r in rows if r["status"] == "graded"]
     isolation = next((ln.split("Isolation: ", 1)[1] for ln in proc.stdout.splitlines() if "Isolation: " in ln), "")
     phases = next((ln.split("Phases: ", 1)[1] for ln in proc.stdout.splitlines() if ln.startswith("Phases: ")), "")
-    execute = float(phases.split("execute ")[1].split(" s")[0]) if "execute " in phases else float("nan")
+    parts = {name: _phase(phases, name) for name in ("prepare", "execute", "record")}
+    execute = parts["execute"]
     return {"jobs": jobs, "submissions": n, "graded": len(graded), "wall_seconds": round(wall, 1),
-            "seconds_per_submission": round(wall / n, 2), "phases": phases,
+            "seconds_per_submission": round(wall / n, 2), "phases": phases, "phase_seconds": parts,
             "execute_seconds_per_submission": round(execute / n, 2),
             "mean_worker_seconds": round(sum(float(r["seconds"]) for r in graded) / max(1, len(graded)), 2),
             "isolation": isolation}
@@ -58,7 +64,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--submissions", type=int, default=8)
     p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--assignment", default="00_orientation")
+    p.add_argument("--assignment", default="01_generative_ai")
     p.add_argument("--out", type=Path, default=REPO / ".scratch" / "grading-bench.json")
     a = p.parse_args()
     load_start = [round(x, 2) for x in os.getloadavg()]

@@ -215,7 +215,8 @@ def test_students_cannot_read_each_others_work(semester):
     inbound = sorted(p.name for p in (course / "inbound").iterdir())
     assert len(inbound) == 3, inbound
     released_feedback = sorted((course / "feedback").iterdir())
-    assert len(released_feedback) == 3, released_feedback
+    # one feedback file per student and notebook of the assignment
+    assert len(released_feedback) == 3 * len(harness.notebooks(A)), released_feedback
     for victim in roles.values():
         submission = next(n for n in inbound if n.startswith(victim + "+"))
         # the folder name ends in a random string, so it cannot be guessed (#978)
@@ -235,7 +236,7 @@ def test_students_cannot_read_each_others_work(semester):
                         ["mv", str(course / "inbound" / submission), str(course / "inbound" / f"{thief}-moved")]):
                 proc = klass.as_user(thief, *cmd)
                 assert proc.returncode != 0, f"{thief} could run {' '.join(cmd)}:\n{proc.stdout[:500]}"
-    # the students' fetched feedback is theirs: one file each, with their own score (see above)
+    # the students' fetched feedback is theirs: one file per notebook, with their own score (see above)
     for student in roles.values():
         assert len(list((klass.home(student) / A / "feedback").rglob("*.html"))) == len(harness.notebooks(A))
 
