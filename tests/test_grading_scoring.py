@@ -234,3 +234,29 @@ def test_a_helper_the_course_provides_is_not_tampering_but_redefining_it_is(tmp_
         nbformat.write(nb(*cells), folder / "x.ipynb")
         found = inspect_submission(folder, {"x": source}, {"x": source})
         assert ("tampering" in found.flags) == flagged, (student, found.details)
+
+
+def test_a_broken_instructor_notebook_stops_the_run_and_records_nothing(tmp_path):
+    """When the instructor's own notebook fails its tests, no reference can be recorded, so no submission is
+    scored against it: the run stops with a clear message and records no grade."""
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "course"
+    (root / "source" / A).mkdir(parents=True)
+    shutil.copy(harness.REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    nbformat.write(tiny_source(), root / "source" / A / f"{NB}.ipynb")
+    harness.nbgrader(root, "generate_assignment", A, "--force", "--log-level=WARN")
+    released = harness.released_notebook(root, A, NB)
+    harness.submit(root, "student", A, {f"{NB}.ipynb": _with(_with(released, "double", RIGHT_DOUBLE), "quiz", RIGHT_QUIZ)})
+    broken = tiny_source()
+    broken.cells[2].source = broken.cells[2].source.replace("return 2 * x", "return 3 * x")
+    nbformat.write(broken, root / "source" / A / f"{NB}.ipynb")
+    isolation = [] if shutil.which("bwrap") else ["--allow-unisolated"]
+    env = os.environ | {"PATH": f"{harness.BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = subprocess.run([sys.executable, "-m", "course.grading", A, "--root", str(root), "--jobs", "2", *isolation],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    assert "fails its own tests" in proc.stdout + proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert not (root / "autograded").exists() or not list((root / "autograded").rglob("*.ipynb"))
