@@ -46,3 +46,23 @@ def test_start_here_links_to_every_notebook():
     wanted = {f"{a}/{n}.ipynb" for a in harness.assignments() for n in harness.notebooks(a)}
     assert links == wanted
     assert all((REPO / "release" / link).exists() for link in links)
+
+
+SOURCE_NOTEBOOKS = sorted((REPO / "source").glob("*/*.ipynb")) + [REPO / "source" / "START_HERE.ipynb"]
+
+
+@pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO / "source")))
+def test_one_title_headings_in_order_and_a_text_alternative_for_every_figure(path):
+    """Accessibility: one H1 per notebook, no heading level skipped, and every plotted figure followed by a
+    '*Figure: ...*' text that says what it shows (or '*Figures: ...*', '*Figure (drawn at ...): ...*')."""
+    nb = nbformat.read(path, as_version=4)
+    levels = [len(m.group(1)) for c in nb.cells if c.cell_type == "markdown"
+              for m in re.finditer(r"^(#+) ", c.source, flags=re.M)]
+    assert levels and levels[0] == 1 and levels.count(1) == 1, f"one H1 first, found levels {levels}"
+    skipped = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+    assert not skipped, f"heading levels skip: {skipped}"
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and "plt.show()" in cell.source:
+            following = [c.source for c in nb.cells[i + 1:i + 3] if c.cell_type == "markdown"]
+            assert any(t.lstrip().startswith("*Figure") for t in following), \
+                f"cell {i} shows a figure without a '*Figure: ...*' text alternative after it"
