@@ -43,9 +43,11 @@ THRESHOLDS: dict[str, tuple[str, float, str]] = {
     "bigram_test_nll": ("<=", 2.5, "bigram model, test NLL (nats per character)"),
     "rnn_test_nll": ("<=", 2.05, "character RNN (GRU), test NLL (nats per character)"),
     "gpt_test_nll": ("<=", 2.2, "tiny causal transformer, test NLL (nats per character)"),
-    "fm_gain_k5": (">=", 8, "best pretrained minus from scratch, k = 5 labels per language (accuracy points)"),
-    "fm_gain_k20": (">=", 5, "best pretrained minus from scratch, k = 20 (accuracy points)"),
+    "fm_gain_k5": (">=", 10, "best pretrained minus from scratch, k = 5 labels per language (accuracy points)"),
+    "fm_gain_k20": (">=", 10, "best pretrained minus from scratch, k = 20 (accuracy points)"),
     "fm_gain_k100": ("", float("nan"), "best pretrained minus from scratch, k = 100 (accuracy points)"),
+    "fm_pretrained_minus_ngram_k5": (">=", 5, "best pretrained minus the n-gram baseline, k = 5 (accuracy points)"),
+    "fm_pretrained_minus_ngram_k20": (">=", 5, "best pretrained minus the n-gram baseline, k = 20 (accuracy points)"),
 }
 LABEL_MODES = (("probe", "pretrained + linear probe"), ("finetune", "pretrained + fine-tune"),
                ("scratch", "same network from scratch"), ("ngram", "character n-gram logistic regression"))

@@ -1,6 +1,6 @@
 """The course's own small foundation model: a character-level transformer encoder for words.
 
-It was pretrained once (``python -m course.pretrain``) on about 34,000 unlabelled words
+It was pretrained once (``python -m course.pretrain``) on about 147,000 unlabelled words
 from ten languages, by masked-character prediction: hide some letters of a word, guess
 them back. It never saw a language label. Module 03 adapts it to new tasks with a few
 labels; the task heads, the freezing and the fine-tuning are the learner's to write.
@@ -60,10 +60,10 @@ def decode(tokens: torch.Tensor) -> list[str]:
 class EncoderConfig:
     """The encoder's size. The shipped weights use the defaults."""
 
-    dim: int = 64
+    dim: int = 128
     layers: int = 2
     heads: int = 4
-    ff_dim: int = 128
+    ff_dim: int = 256
     max_len: int = MAX_LEN
     vocab_size: int = VOCAB_SIZE
 

@@ -16,13 +16,25 @@ def metrics(graded):
 
 def test_pretraining_pays_off_with_few_labels(metrics):
     # mean of 3 seeds; best of probe and fine-tune minus the same network trained from scratch
-    assert metrics["fm_gain_k5"] >= 8, metrics
-    assert metrics["fm_gain_k20"] >= 5, metrics
+    assert metrics["fm_gain_k5"] >= 10, metrics
+    assert metrics["fm_gain_k20"] >= 10, metrics
 
 
-def test_ngram_baseline_wins_with_many_labels(metrics):
-    # the notebook says so: with 100 labels per language counting letter n-grams beats our tiny model
-    assert metrics["fm_ngram_minus_pretrained_k100"] > 0, metrics
+def test_pretrained_beats_the_ngram_baseline_with_few_labels(metrics):
+    # the notebook says so: at k = 5 and k = 20 the best adapted pretrained model is well ahead of the n-gram model
+    assert metrics["fm_pretrained_minus_ngram_k5"] >= 5, metrics
+    assert metrics["fm_pretrained_minus_ngram_k20"] >= 5, metrics
+
+
+def test_ngram_baseline_catches_up_with_many_labels(metrics):
+    # the notebook says so: at k = 100 the n-gram model and the best pretrained model are level
+    assert abs(metrics["fm_ngram_minus_pretrained_k100"]) < 3, metrics
+
+
+def test_finetune_and_scratch_had_stopped_improving(metrics):
+    # k = 100, seed 0: the second half of their steps adds (almost) nothing, so the budget is not the comparison
+    assert metrics["fm_second_half_gain_finetune_k100"] < 2, metrics
+    assert metrics["fm_second_half_gain_scratch_k100"] < 2, metrics
 
 
 def test_one_backbone_serves_a_second_task(metrics):

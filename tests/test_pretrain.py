@@ -17,8 +17,8 @@ def test_shipped_weights_match_their_card():
     model = foundation.load_pretrained()  # raises if the parameter hash differs from the card
     assert foundation.state_hash(model) == card["state_sha256"]
     assert card["steps"] == pretrain.STEPS and card["seed"] == pretrain.SEED
-    assert card["parameters"] == sum(p.numel() for p in model.parameters()) < 300_000
-    assert (foundation.weights_dir() / foundation.WEIGHTS).stat().st_size < 1_000_000
+    assert card["parameters"] == sum(p.numel() for p in model.parameters()) < 500_000
+    assert (foundation.weights_dir() / foundation.WEIGHTS).stat().st_size < 2_000_000  # the weights stay small
 
 
 def test_short_run_agrees_with_the_card_within_the_stated_tolerance():
