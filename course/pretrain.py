@@ -15,8 +15,8 @@ Reproducibility, stated exactly: on one machine a re-run is bit for bit identica
 losses, the same parameter hash). On another CPU family float kernels round differently in
 the last digits, so the losses drift apart slowly: ``--check`` re-runs the first
 :data:`RECORDED_STEPS` steps and accepts them when each is within a relative
-:data:`LOSS_RTOL` of the loss recorded in the card (differences seen: 2.3e-7 relative on the
-machine that checked this, about 5e-7 absolute on an AMD EPYC). The shipped weights are
+:data:`LOSS_RTOL` of the loss recorded in the card (differences seen with the earlier, 64-wide model of
+the same recipe: 2.3e-7 relative on one x86 machine, about 5e-7 absolute on an AMD EPYC). The shipped weights are
 checked as a file, by the SHA-256 the card records.
 """
 
@@ -48,8 +48,9 @@ LOSS_RTOL = 1e-5  # relative tolerance for those losses on another machine (abou
 REPRODUCIBILITY = (
     "On one machine, re-running `python -m course.pretrain` gives bit-for-bit the same losses and parameters. "
     "On another CPU family the losses differ in the last digits: `python -m course.pretrain --check` accepts "
-    f"the first {RECORDED_STEPS} losses within a relative {LOSS_RTOL:g} of first_losses (differences measured: "
-    "2.3e-7 relative on one x86 machine, about 5e-7 absolute on an AMD EPYC). The shipped file is checked by "
+    f"the first {RECORDED_STEPS} losses within a relative {LOSS_RTOL:g} of first_losses (differences measured "
+    "with the earlier, 64-wide model of the same recipe: 2.3e-7 relative on one x86 machine, about 5e-7 absolute "
+    "on an AMD EPYC; not yet measured across CPU families for this model). The shipped file is checked by "
     "file_sha256; state_sha256 hashes the parameters as loaded."
 )
 
