@@ -174,15 +174,14 @@ def report(data: dict) -> str:
     lines += ["", f"All {len(metrics)} figures the notebooks report are in `benchmarks.json`."]
     if "grading" in data:
         g = data["grading"]
-        lines += ["", "## Grading", "", grading_summary(g) if "assignment" in g else g["summary"], "",
+        lines += ["", "## Grading", "", grading_summary(g), "",
                   "| Submissions | Workers | Total (s) | Per submission (s) | Prepare (s) | Execute (s) | Record (s) | One submission's run (s, mean) |",
                   "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for row in g["rows"]:
-            ph = row.get("phase_seconds", {})
-            cells = [f"{ph.get(k, float('nan')):.1f}" for k in ("prepare", "execute", "record")]
+            cells = [f"{row['phase_seconds'][k]:.1f}" for k in ("prepare", "execute", "record")]
             lines.append(f"| {row['submissions']} | {row['jobs']} | {row['seconds']:.1f} | "
                          f"{row['seconds'] / row['submissions']:.2f} | {' | '.join(cells)} | "
-                         f"{row.get('mean_worker_seconds', float('nan')):.1f} |")
+                         f"{row['mean_worker_seconds']:.1f} |")
     env = data["environment"]
     lines += ["", "## Environment", ""]
     if "learner_venv_mb" in env:
@@ -257,7 +256,8 @@ def grading_summary(g: dict) -> str:
         f"does not run in parallel, {fixed1:.0f} s here, almost all of it the first grading of an assignment "
         f"executing the instructor's notebooks once to record the reference (kept for later runs while the "
         f"notebooks are unchanged); with it and a perfect halving of the rest the speed-up could be at most "
-        f"x{ideal:.2f}. (2) Two kernels side by side slow each other down: one submission took "
+        f"x{ideal:.2f}. (2) How much two kernels side by side slow each other (other work on the machine counts "
+        f"too): one submission took "
         f"{seq['mean_worker_seconds']:.1f} s on its own and {par['mean_worker_seconds']:.1f} s beside another "
         f"(x{par['mean_worker_seconds'] / seq['mean_worker_seconds']:.2f}), so the execute phase went from "
         f"{ph1['execute']:.1f} s to {ph2['execute']:.1f} s (x{ph1['execute'] / ph2['execute']:.2f}). "

@@ -135,8 +135,8 @@ def language_id(test_per_class: int = 300, seed: int = 0) -> WordTask:
 def pretraining_words() -> list[str]:
     """The unlabelled pretraining corpus: about 147,000 words, in a fixed (alphabetical) order.
 
-    The most frequent of wordfreq's :data:`PRETRAINING_WORDS_PER_LANGUAGE` top words of each of
-    :data:`LANGUAGES`, mixed together, without the language task's test words. Labels are not
+    The :data:`PRETRAINING_WORDS_PER_LANGUAGE` most frequent words of each of :data:`LANGUAGES`
+    (as :func:`words` reads them), mixed together, without the language task's test words. Labels are not
     given: the pretrained model never learns which language a word is from.
     """
     test = set(language_id().test_words)
