@@ -123,6 +123,8 @@ class Classroom:
         self.passwords = {u: secrets.token_urlsafe(12) for u in self.users}
         self.base = Path(tempfile.mkdtemp(prefix=f"gc-{self.tag}-", dir="/tmp"))
         self.base.chmod(0o755)
+        # files whose inode changed from here on (made, written, chmod-ed) are the deployment's doing
+        self.started = self.base.stat().st_ctime
         self.homes = self.base / "home"
         self.exchange = self.base / "exchange"
         self.state = self.base / "hub"
