@@ -141,11 +141,10 @@ def worst_relative_difference(losses: list[float], recorded: list[float]) -> flo
     return max(abs(a - b) / abs(b) for a, b in zip(losses, recorded))
 
 
-def check(steps: int = RECORDED_STEPS, rtol: float = LOSS_RTOL) -> bool:
-    """Re-run the first ``steps`` steps; compare their losses with the card's within ``rtol``; print the result."""
-    card = model_card()
-    _, losses = pretrain(seed=card["seed"], steps=card["steps"], stop_after=steps, progress=False)
-    worst = worst_relative_difference(losses, card["first_losses"][:steps])
+def report_first_losses(losses: list[float], recorded: list[float], rtol: float = LOSS_RTOL) -> bool:
+    """Compare a re-run's first losses with a card's within ``rtol``; print what that means; True if they agree."""
+    steps = len(losses)
+    worst = worst_relative_difference(losses, recorded[:steps])
     if worst == 0:
         print(f"Bit for bit the same losses in the first {steps} steps as the shipped weights.")
     elif worst <= rtol:
@@ -155,6 +154,13 @@ def check(steps: int = RECORDED_STEPS, rtol: float = LOSS_RTOL) -> bool:
         print(f"DIFFERENT: the first {steps} losses differ by up to {worst:.1e} (relative), "
               f"more than the tolerance {rtol:.0e}.")
     return worst <= rtol
+
+
+def check(steps: int = RECORDED_STEPS, rtol: float = LOSS_RTOL) -> bool:
+    """Re-run the first ``steps`` steps; compare their losses with the card's within ``rtol``; print the result."""
+    card = model_card()
+    _, losses = pretrain(seed=card["seed"], steps=card["steps"], stop_after=steps, progress=False)
+    return report_first_losses(losses, card["first_losses"], rtol)
 
 
 def main() -> None:
