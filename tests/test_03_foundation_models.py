@@ -55,3 +55,44 @@ def test_vision_result_is_the_honest_one_the_text_describes(metrics):
     assert metrics["vision_probe"] < metrics["vision_scratch"], metrics
     assert abs(metrics["vision_finetune"] - metrics["vision_scratch"]) < 5, metrics
     assert metrics["vision_scratch"] > 80, metrics
+
+
+# --- 03c: from base model to assistant (thresholds leave room for another CPU's last digits) -------------
+
+def test_prompting_adapts_the_base_model_without_training(metrics):
+    # zero-shot with a known instruction already works; without it the model must guess the game
+    assert metrics["prompt_k0"] >= 0.75, metrics
+    assert metrics["examples_only_k0"] <= 0.4, metrics
+    # one worked example tells the model which game is meant (in-context learning)
+    assert metrics["examples_only_k1"] >= metrics["examples_only_k0"] + 0.4, metrics
+    assert metrics["prompt_k4"] >= metrics["prompt_k0"], metrics
+
+
+def test_fine_tuning_on_the_same_examples_is_about_level_with_prompting(metrics):
+    for k in (1, 2, 4):
+        assert abs(metrics[f"finetune_k{k}"] - metrics[f"prompt_k{k}"]) <= 0.15, metrics
+
+
+def test_one_model_does_every_text_to_text_task(metrics):
+    tasks = ("reverse", "upper", "first", "double", "town", "job", "last")
+    assert all(metrics[f"t2t_{t}"] >= 0.6 for t in tasks), metrics
+    assert metrics["t2t_reverse"] < metrics["t2t_upper"], metrics  # "reverses less reliably than it writes capitals"
+
+
+def test_instruction_tuning_changes_the_form(metrics):
+    # the targets: at most about 20% well-formed before, at least 90% after
+    assert metrics["base_well_formed"] <= 0.2, metrics
+    assert metrics["tuned_well_formed"] >= 0.9, metrics
+    # what the text says about knowledge: the where-questions carry over, the reworded job questions mostly do not
+    assert metrics["tuned_correct_where"] >= 0.8, metrics
+    assert metrics["tuned_correct_job"] <= 0.4 and metrics["base_job_recall"] >= 0.8, metrics
+
+
+def test_the_model_hallucinates_and_retrieval_fixes_it(metrics):
+    assert metrics["accuracy_seen"] >= 0.9, metrics
+    assert metrics["accuracy_unseen"] <= 3 * metrics["blind_guess"], metrics       # "about as often as a blind guess"
+    assert metrics["median_confidence_seen"] >= 0.9, metrics
+    assert metrics["blind_guess"] < metrics["median_confidence_unseen"] < 0.5, metrics
+    assert metrics["retrieval_right_fact"] >= 0.95, metrics
+    assert metrics["accuracy_unseen_with_retrieval"] >= 0.8, metrics                # the target
+    assert metrics["assistant_unseen_well_formed"] >= 0.9 and metrics["assistant_unseen_correct"] <= 0.25, metrics
