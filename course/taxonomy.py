@@ -58,11 +58,14 @@ EXAMPLES: dict[str, Example] = {e.name: e for e in [
             "1.5 billion parameters, pretrained to predict the next token of web text; samples text and can "
             "be adapted to many tasks", (58.5, 45.5)),
     Example("GPT-3", frozenset({"generative", "language_model", "llm", "foundation"}), True,
-            "175 billion parameters, pretrained to predict the next token; adapted to new tasks by prompting "
-            "with a few examples", (56.3, 41.5)),
+            "175 billion parameters, pretrained to predict the next token: a base model, which continues text; "
+            "adapted to new tasks by prompting with a few examples (module 03c)", (56.3, 41.5)),
+    Example("ChatGPT", frozenset({"generative", "language_model", "llm", "foundation"}), True,
+            "an assistant: a GPT base model adapted in its weights by instruction tuning and preference tuning "
+            "(RLHF) so that it answers requests; the same foundation model underneath (module 03c)", (60.6, 34.6)),
     Example("GPT-4", frozenset({"generative", "language_model", "llm", "foundation"}), True,
             "a large generative model of text that also reads images; adapted by prompting and fine-tuning",
-            (60.5, 37.5)),
+            (58.3, 37.8)),
     Example("T5", frozenset({"generative", "language_model", "llm", "foundation"}), True,
             "an encoder-decoder pretrained by span corruption (writing out stretches of web text that were "
             "cut out); casts every task as text in, text out; in its paper it was fine-tuned for each task "
@@ -92,7 +95,7 @@ _LABELS = {
     "generative": ("Generative AI", (33, 53.5)),
     "foundation": ("Foundation models", (78, 61.5)),
     "language_model": ("Language models", (66, 18)),
-    "llm": ("LLMs", (66.5, 33.5)),
+    "llm": ("LLMs", (68.6, 33.5)),
 }
 
 

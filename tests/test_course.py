@@ -286,4 +286,4 @@ def test_draw_map_highlights_and_rejects_unknown_systems():
     fig = taxonomy.draw_map(highlight="BERT")
     assert "BERT" in fig.axes[0].get_title()
     with pytest.raises(ValueError, match="unknown example"):
-        taxonomy.draw_map(highlight="ChatGPT")
+        taxonomy.draw_map(highlight="Claude")
