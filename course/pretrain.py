@@ -27,6 +27,7 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -163,21 +164,27 @@ def check(steps: int = RECORDED_STEPS, rtol: float = LOSS_RTOL) -> bool:
     return report_first_losses(losses, card["first_losses"], rtol)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--steps", type=int, default=STEPS)
+def command_line(doc: str, seed: int, steps: int, pretrain_fn: Callable, save_fn: Callable,
+                 check_fn: Callable[[], bool]) -> None:
+    """The command both pretraining modules share: ``--seed``, ``--steps``, ``--out`` and ``--check``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--steps", type=int, default=steps)
     parser.add_argument("--out", type=Path, default=None, help="folder for the weights (default: course/weights)")
     parser.add_argument("--check", action="store_true", help="only re-run the first steps and compare")
     args = parser.parse_args()
     if args.check:
-        raise SystemExit(0 if check() else 1)
+        raise SystemExit(0 if check_fn() else 1)
     start = time.perf_counter()
-    model, losses = pretrain(args.seed, args.steps)
+    model, losses = pretrain_fn(args.seed, args.steps)
     seconds = time.perf_counter() - start
-    card = save(model, losses, seconds, args.seed, args.out or weights_dir())
+    card = save_fn(model, losses, seconds, args.seed, args.out or weights_dir())
     print(f"Pretrained {card['parameters']:,} parameters in {seconds:.0f} s; "
           f"final loss {card['final_loss_mean_last_200']:.3f}; sha256 {card['state_sha256'][:16]}...")
+
+
+def main() -> None:
+    command_line(__doc__, SEED, STEPS, pretrain, save, check)
 
 
 if __name__ == "__main__":

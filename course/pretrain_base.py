@@ -15,9 +15,7 @@ a relative :data:`course.pretrain.LOSS_RTOL`; the shipped file is checked by its
 
 from __future__ import annotations
 
-import argparse
 import json
-import time
 from pathlib import Path
 
 import torch
@@ -25,8 +23,9 @@ from tqdm.auto import tqdm
 
 from course import textworld
 from course.basemodel import CARD, WEIGHTS, BaseConfig, BaseModel, config_dict, encode, lm_loss, model_card
-from course.foundation import state_hash, weights_dir
-from course.pretrain import LOSS_RTOL, RECORDED_STEPS, file_hash, learning_rate, report_first_losses
+from course.foundation import state_hash
+from course.pretrain import (LOSS_RTOL, RECORDED_STEPS, command_line, file_hash, learning_rate,
+                             report_first_losses)
 
 SEED = 0
 STEPS = 4800
@@ -119,20 +118,7 @@ def check(steps: int = RECORDED_STEPS, rtol: float = LOSS_RTOL) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--steps", type=int, default=STEPS)
-    parser.add_argument("--out", type=Path, default=None, help="folder for the weights (default: course/weights)")
-    parser.add_argument("--check", action="store_true", help="only re-run the first steps and compare")
-    args = parser.parse_args()
-    if args.check:
-        raise SystemExit(0 if check() else 1)
-    start = time.perf_counter()
-    model, losses = pretrain(args.seed, args.steps)
-    seconds = time.perf_counter() - start
-    card = save(model, losses, seconds, args.seed, args.out or weights_dir())
-    print(f"Pretrained {card['parameters']:,} parameters in {seconds:.0f} s; {card['file_bytes']:,} bytes; "
-          f"final loss {card['final_loss_mean_last_200']:.3f}; sha256 {card['state_sha256'][:16]}...")
+    command_line(__doc__, SEED, STEPS, pretrain, save, check)
 
 
 if __name__ == "__main__":
