@@ -19,6 +19,7 @@ endif
 PY_VERSION := $(call py_version,$(PYTHON))
 RUNTIME_STAMP := $(VENV)/.runtime-$(PY_VERSION)
 DEV_STAMP := $(VENV)/.dev-$(PY_VERSION)
+INSTRUCTOR_STAMP := $(VENV)/.instructor-$(PY_VERSION)
 
 # --- PyTorch: the CPU-only wheels on Linux (PyPI's Linux wheel pulls in several GB of CUDA) -------
 # The index is the one PyTorch's install guide names for CPU. `make lab TORCH_INDEX=` uses PyPI's.
@@ -28,17 +29,21 @@ TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),https://download.pytorch.o
 # nbgrader runs helper commands (alembic, the kernel) from PATH: put the venv first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: check lab test release autograde feedback grades bench help formgrader venv work python-check
+.PHONY: check progress lab test release autograde feedback grades report similarity bench help formgrader venv work python-check
 
 help:
 	@echo "make lab        set up .venv (first time only) and open the course in JupyterLab"
 	@echo "make test       run the test suite (pytest)"
-	@echo "make check      grade your own notebooks in work/ as your instructor would (ASSIGNMENT=... for one)"
+	@echo "make check      grade your own notebooks in work/ as your instructor would (NOTEBOOK=03c for one notebook,"
+	@echo "                ASSIGNMENT=01_generative_ai for one module)"
+	@echo "make progress   your points in every notebook, from your last checks"
 	@echo "make formgrader open JupyterLab on the course folder with nbgrader's instructor tools"
 	@echo "make release    regenerate release/ from source/ (instructors, maintainers)"
 	@echo "make autograde ASSIGNMENT=00_orientation   grade every submission of an assignment"
 	@echo "make feedback ASSIGNMENT=00_orientation    write feedback HTML for every graded submission"
-	@echo "make grades     export all grades to grades.csv"
+	@echo "make grades     export all grades to grades.csv (FORMAT=canvas, moodle or csv: grades-FORMAT.csv for the LMS)"
+	@echo "make report ASSIGNMENT=00_orientation      what the class understood: reports/<assignment>/analysis.html"
+	@echo "make similarity ASSIGNMENT=00_orientation  near-identical submissions: reports/<assignment>/similarity.html"
 	@echo "make bench      measure run and grading times and model quality into docs/benchmarks.md"
 
 # The interpreter is checked before anything else is done.
@@ -65,6 +70,11 @@ $(RUNTIME_STAMP): pyproject.toml constraints.txt | python-check
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e . || exit 1; \
 	echo "install_seconds=$$(( $$(date +%s) - start ))" > $(RUNTIME_STAMP)
 
+# Instructors' extra tools (the similarity check's detector), for `make similarity`.
+$(INSTRUCTOR_STAMP): $(RUNTIME_STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[instructor]'
+	@touch $(INSTRUCTOR_STAMP)
+
 # Maintainers add the test tools (pytest, JupyterHub and Playwright for the end-to-end tests).
 $(DEV_STAMP): $(RUNTIME_STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
@@ -86,8 +96,13 @@ lab: work
 	  $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir="$(WORK)" $(ROOT_FLAG) $(LAB_ARGS)
 
 # Self-paced learners: the course's real grader on your own copies (points per question, never the answers).
+# NOTEBOOK=<name, start of a name, or path> grades that one notebook; ASSIGNMENT=<module> one module.
 check: $(RUNTIME_STAMP)
-	@$(BIN)/python -m course.grading.selfcheck $(ASSIGNMENT) --work "$(WORK)"
+	@$(BIN)/python -m course.grading.selfcheck $(ASSIGNMENT) $(if $(NOTEBOOK),--notebook "$(NOTEBOOK)") --work "$(WORK)"
+
+# Where you stand: every notebook of the course with the points of its last check.
+progress: $(RUNTIME_STAMP)
+	@$(BIN)/python -m course.progress --work "$(WORK)"
 
 # Instructors: the whole course folder, with the Create Assignment toolbar and the formgrader.
 formgrader: $(RUNTIME_STAMP)
@@ -115,9 +130,28 @@ feedback: $(RUNTIME_STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=<one of: $(ASSIGNMENTS)>"; exit 2; }
 	$(BIN)/nbgrader generate_feedback "$(ASSIGNMENT)" --force
 
+# FORMAT=canvas|moodle|csv: the course's export plugins (course/grading/lmsexport.py), the same as
+# `nbgrader export --exporter=...`; with FORMAT, ASSIGNMENT=... exports one assignment. No FORMAT: nbgrader's
+# grades.csv, as before. EXPORT_ARGS passes more options to nbgrader export (--student=..., --db=...).
+EXPORTER_canvas := course.grading.lmsexport.CanvasExport
+EXPORTER_moodle := course.grading.lmsexport.MoodleExport
+EXPORTER_csv := course.grading.lmsexport.QuestionsExport
+GRADES_FILE = $(if $(FORMAT),grades-$(FORMAT).csv,grades.csv)
 grades: $(RUNTIME_STAMP)
-	$(BIN)/nbgrader export --to grades.csv
-	@echo "Grades written to grades.csv"
+	@test -z "$(FORMAT)" -o -n "$(EXPORTER_$(FORMAT))" || { echo "usage: make grades [FORMAT=canvas|moodle|csv] [ASSIGNMENT=...]"; exit 2; }
+	$(BIN)/nbgrader export $(if $(FORMAT),--exporter=$(EXPORTER_$(FORMAT)) $(if $(ASSIGNMENT),--assignment="$(ASSIGNMENT)")) \
+	  --to $(GRADES_FILE) $(EXPORT_ARGS)
+	@echo "Grades written to $(GRADES_FILE)"
+
+# After autograde: item analysis and the similarity check, in reports/<assignment>/ (docs/grading.md).
+# REPORT_ARGS="--root <course folder>" reads another course folder.
+report: $(RUNTIME_STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make report ASSIGNMENT=<one of: $(ASSIGNMENTS)>"; exit 2; }
+	@$(BIN)/python -m course.grading.analysis "$(ASSIGNMENT)" $(REPORT_ARGS)
+
+similarity: $(INSTRUCTOR_STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make similarity ASSIGNMENT=<one of: $(ASSIGNMENTS)>"; exit 2; }
+	@$(BIN)/python -m course.grading.similarity "$(ASSIGNMENT)" $(REPORT_ARGS)
 
 # Measurements for docs/benchmarks.md and docs/benchmarks.json: notebook times (median of 3),
 # autograding times, toy-model quality against the tests' thresholds, the learner environment's size.
