@@ -231,36 +231,76 @@ def test_quiz_gives_feedback_without_the_answer():
     options = ["red", "green", "blue"]
     q = widgets.Quiz("Colour?", options, answer_hash=checks.answer_hash("green", "s"), salt="s")
     assert "green" not in repr(vars(q).get("expected"))
+    q._build()
     q.choice.value = "red"
     assert q.check() is False and "✘" in q.feedback.value
     q.choice.value = "green"
     assert q.check() is True and "✔" in q.feedback.value
     multi = widgets.Quiz("Which?", options, answer_hash=checks.answer_hash({"red", "blue"}, "m"), salt="m",
                          multiple=True)
+    multi._build()
     multi.boxes[0].value = multi.boxes[2].value = True
     assert multi.check() is True
     with pytest.raises(ValueError):
         widgets.Quiz("?", ["only"], answer_hash="x", salt="s")
 
 
+def test_quiz_answered_in_code_without_a_browser(capsys):
+    """The text fallback: lettered options, answered with quiz.answer("b"), feedback without the answer."""
+    q = widgets.Quiz("Colour?", ["red", "green", "blue"], answer_hash=checks.answer_hash("green", "s"), salt="s",
+                     name="colour_quiz")
+    text = q.text()
+    assert "a) red" in text and "c) blue" in text and 'colour_quiz.answer("...")' in text
+    assert q.answer("a") is False and q.answer(" B ") is True
+    printed = capsys.readouterr().out
+    assert "✘" in printed and "✔" in printed and "green" not in printed
+    for bad in ("d", "", "ab", "red"):
+        with pytest.raises(ValueError):
+            q.answer(bad)
+    multi = widgets.Quiz("Which?", ["red", "green", "blue"], answer_hash=checks.answer_hash({"red", "blue"}, "m"),
+                         salt="m", multiple=True)
+    assert multi.answer("ac") is True and multi.answer(["a", "c"]) is True and multi.answer("a") is False
+
+
+@pytest.mark.parametrize("env, static", [({}, True), ({"JPY_SESSION_NAME": "x.ipynb"}, False),
+                                         ({"JPY_SESSION_NAME": "x.ipynb", "NBGRADER_EXECUTION": "autograde"}, True),
+                                         ({"JPY_SESSION_NAME": "x.ipynb", "COURSE_STATIC_WIDGETS": "1"}, True),
+                                         ({"COURSE_STATIC_WIDGETS": "0"}, False)])
+def test_widgets_are_text_where_no_jupyter_server_started_the_kernel(monkeypatch, env, static):
+    for key in ("JPY_SESSION_NAME", "NBGRADER_EXECUTION", "COURSE_STATIC_WIDGETS"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert widgets.static_widgets() is static
+
+
 def test_explore_runs_the_function_once_with_its_controls(monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     monkeypatch.delenv("COURSE_STATIC_WIDGETS", raising=False)
+    monkeypatch.setenv("JPY_SESSION_NAME", "notebook.ipynb")  # a kernel that JupyterLab started
     calls = []
     panel = widgets.explore(lambda t, name: calls.append((t, name)), t=(0.0, 2.0, 0.5), name=["a", "b"])
     assert calls == [(1.0, "a")] and panel.children[0].description == "t"
 
 
-@pytest.mark.parametrize("env", [{"NBGRADER_EXECUTION": "autograde"}, {"COURSE_STATIC_WIDGETS": "1"}])
-def test_explore_draws_once_without_controls_when_graded(monkeypatch, env):
+@pytest.mark.parametrize("env", [{"NBGRADER_EXECUTION": "autograde"}, {"COURSE_STATIC_WIDGETS": "1"}, {}])
+def test_explore_draws_once_without_controls_when_headless(monkeypatch, capsys, env):
+    for key in ("JPY_SESSION_NAME", "NBGRADER_EXECUTION", "COURSE_STATIC_WIDGETS"):
+        monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     calls = []
     controls = {"t": (0.1, 3.0, 0.1), "n": (1, 10), "word": "nine", "pick": ["x", "y"],
                 "s": widgets.w.FloatSlider(value=0.3)}
-    assert widgets.explore(lambda **kw: calls.append(kw), **controls) is None
+
+    def show(**kw):
+        calls.append(kw)
+
+    assert widgets.explore(show, **controls) is None
     interactive_start = {k: v.value for k, v in zip(controls, widgets.w.interactive(lambda **kw: None, **controls).children)}
     assert calls == [interactive_start]
+    said = capsys.readouterr().out
+    assert "no controls" in said and "show(t=1.5" in said and "pick: one of 'x', 'y'" in said and "t: from 0.1 to 3.0" in said
 
 
 def test_every_example_sits_in_exactly_its_regions_of_the_map():
