@@ -136,7 +136,7 @@ feedback: $(RUNTIME_STAMP)
 EXPORTER_canvas := course.grading.lmsexport.CanvasExport
 EXPORTER_moodle := course.grading.lmsexport.MoodleExport
 EXPORTER_csv := course.grading.lmsexport.QuestionsExport
-GRADES_FILE = $(if $(FORMAT),grades-$(FORMAT).csv,grades.csv)
+GRADES_FILE ?= $(if $(FORMAT),grades-$(FORMAT).csv,grades.csv)
 grades: $(RUNTIME_STAMP)
 	@test -z "$(FORMAT)" -o -n "$(EXPORTER_$(FORMAT))" || { echo "usage: make grades [FORMAT=canvas|moodle|csv] [ASSIGNMENT=...]"; exit 2; }
 	$(BIN)/nbgrader export $(if $(FORMAT),--exporter=$(EXPORTER_$(FORMAT)) $(if $(ASSIGNMENT),--assignment="$(ASSIGNMENT)")) \
