@@ -110,7 +110,7 @@ def rows(notebooks: list[NotebookPoints], checks: dict[str, Check]) -> list[tupl
         check = checks.get(f"{nb.module}/{nb.notebook}")
         free = f" + {plural(nb.free, 'free-text point')}" if nb.free else ""
         if check is None:
-            out.append((nb.module, nb.notebook, f"? of {nb.auto:g}{free}", "not checked", "not checked yet"))
+            out.append((nb.module, nb.notebook, f"? of {nb.auto:g}{free}", "not checked", "every question"))
             continue
         left = "; ".join(check.left) if check.left else "nothing: full marks"
         out.append((nb.module, nb.notebook, f"{check.score:g} of {check.auto:g}{free}", check.checked_at, left))
