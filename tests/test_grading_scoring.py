@@ -207,8 +207,8 @@ def test_make_check_grades_a_learners_copies_without_showing_answers(graded, tmp
                            "--repo", str(repo)], capture_output=True, text=True, timeout=900,
                           env=__import__("os").environ | {"PATH": f"{harness.BIN}:{__import__('os').environ['PATH']}"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "3 of 4 autograded points" in proc.stdout
-    assert "quiz" in proc.stdout and "1 / 2" in proc.stdout and "graded by your instructor" in proc.stdout
+    assert "autograded: 3 of 4 points; free text:" in proc.stdout
+    assert "quiz" in proc.stdout and "1 of 2 points" in proc.stdout and "free text, " in proc.stdout
     assert "answers[b]" not in proc.stdout and "True" not in proc.stdout  # which part is wrong is not said
     assert (repo / "work" / "feedback" / A / f"{NB}.html").is_file()
 
