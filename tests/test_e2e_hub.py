@@ -135,6 +135,14 @@ def semester(classroom):
         hub.user_ok(ins, "PUT", f"/formgrader/api/grade/{text[0]['id']}", body={"manual_score": score})
     lap("manual grading")
 
+    # what the class understood: the item analysis (make report), as the instructor runs it after grading
+    report = e2e.run("runuser", "-u", ins, "--", "env", f"PATH={klass.bin}:/usr/bin:/bin", f"HOME={klass.home(ins)}",
+                     str(klass.bin / "python"), "-m", "course.grading.analysis", A,
+                     cwd=klass.course_dir, check=False, timeout=300)
+    assert report.returncode == 0, report.stdout + report.stderr
+    analysis_page = (klass.course_dir / "reports" / A / "analysis.html").read_text()
+    lap("item analysis")
+
     for step in ("generate_feedback", "release_feedback"):
         out = hub.user_ok(ins, "POST", f"/formgrader/api/assignment/{A}/{step}")
         assert out["success"], out["log"]
@@ -160,10 +168,11 @@ def semester(classroom):
     for folder in ("autograded", "feedback"):
         shutil.copytree(klass.course_dir / folder, keep / folder)
     shutil.copy(export, keep / "grades.csv")
+    (keep / "analysis.html").write_text(analysis_page)
     timings["total"] = round(time.monotonic() - t0, 1)
     (e2e.output_dir("test_e2e_hub") / "timings.json").write_text(json.dumps(timings, indent=2))
     return {"klass": klass, "hub": hub, "roles": roles, "feedback": feedback, "grades": grades,
-            "export_log": proc.stdout + proc.stderr, "timings": timings}
+            "export_log": proc.stdout + proc.stderr, "timings": timings, "analysis": analysis_page}
 
 
 def _walk(hub, user: str, path: str) -> list[str]:
@@ -182,6 +191,14 @@ def test_exported_grades_match_the_answers(semester):
         assert row["assignment"] == A
         assert float(row["score"]) == pytest.approx(EXPECTED[kind]), (kind, row)
         assert float(row["max_score"]) == pytest.approx(MAX_SCORE), (kind, row)
+
+
+def test_the_item_analysis_names_the_items(semester):
+    page = semester["analysis"]
+    for cell in ("map_systems_tests", "judge_claims_tests", "generative_definition_tests"):
+        assert cell in page, f"{cell} is not on the item analysis page"
+    assert "answers[" in page and "Cronbach" in page and "<script" not in page
+    assert re.search(r"<td>graded</td><td class=\"num\">3</td>", page), "the three graded submissions"
 
 
 def test_formgrader_agrees_with_the_export(semester):
