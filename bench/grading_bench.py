@@ -27,7 +27,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-from course.grading import courses  # noqa: E402
+sys.path.insert(0, str(REPO / "tests"))
+import courses  # noqa: E402  (the throw-away courses the tests use)
 
 
 def _phase(phases: str, name: str) -> float:

@@ -17,6 +17,8 @@ from typing import Any
 
 import torch
 
+from course.protocol import METRICS_MIME, OBSERVATION_MIME
+
 
 def canonical(value: Any) -> str:
     """A stable text form of an answer: strings trimmed and lower-cased, sets and dict keys sorted.
@@ -107,9 +109,6 @@ def expect_close(actual: Any, expected: Any, name: str = "the result", atol: flo
         raise AssertionError(f"{name} is not right: {shown}.")
 
 
-OBSERVATION_MIME = "application/vnd.course.observation+json"
-
-
 def _emit(kind: str, name: str, value: Any, note: str, **extra: Any) -> None:
     from IPython.display import display
 
@@ -125,7 +124,8 @@ def record_answers(answers: Mapping[str, Any], name: str = "answers") -> None:
     if not isinstance(answers, Mapping):
         raise TypeError(f"answers must be a dict, not {type(answers).__name__}")
     items = {str(k): (None if v is Ellipsis else _safe_canonical(v)) for k, v in answers.items()}
-    _emit("answers", name, items, f"{len(items)} answers recorded for grading.")
+    n = len(items)
+    _emit("answers", name, items, f"{n} answer{'' if n == 1 else 's'} recorded; they are scored when the notebook is graded.")
 
 
 def _plain(value: Any) -> Any:
@@ -171,9 +171,6 @@ def require(name: str, condition: Any) -> None:
     except Exception:  # noqa: BLE001
         holds = False
     _emit("guard", name, holds, f"checked: {name}")
-
-
-METRICS_MIME = "application/vnd.course.metrics+json"
 
 
 def show_metrics(title: str, **metrics: float) -> None:

@@ -1,5 +1,6 @@
-"""Throw-away nbgrader courses for the tests and the benchmarks: build one from this repository's
-``source/``, hand in notebooks, grade them with the course's grader, and read what came out.
+"""Throw-away nbgrader courses for the tests and the benchmarks (never installed with the course): build
+one from this repository's ``source/``, hand in notebooks, grade them with the course's grader, and read
+what came out.
 
 Each course is a copy of the repository's ``nbgrader_config.py`` and ``source/`` in a folder of its own,
 so nothing touches the real gradebook, ``release/`` or ``submitted/``.
@@ -19,9 +20,10 @@ from typing import Any
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[2]  # the course repository this package sits in
+from course.protocol import METRICS_MIME  # noqa: F401 (the tests read metrics through it)
+
+REPO = Path(__file__).resolve().parents[1]  # the course repository these tests belong to
 BIN = Path(sys.executable).parent
-METRICS_MIME = "application/vnd.course.metrics+json"
 
 
 def assignments() -> list[str]:

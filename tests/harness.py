@@ -19,7 +19,7 @@ from typing import Any
 
 import nbformat
 
-from course.grading.courses import (BIN, METRICS_MIME, REPO, answered, assignments, autograded_notebook,  # noqa: F401
+from courses import (BIN, METRICS_MIME, REPO, answered, assignments, autograded_notebook,  # noqa: F401
                                    errors, grade, make_course, metrics, nbgrader, notebooks, released_notebook,
                                    report_rows, source_notebook, submit)
 

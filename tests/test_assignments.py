@@ -1,4 +1,4 @@
-"""The grading invariants, for every assignment in source/ (COURSE.md, "Grading conventions").
+"""The grading invariants, for every assignment in source/ (CONTRIBUTING.md, "Grading conventions").
 
 One autograde run per assignment (the source notebooks as student ``solution``, the released
 ones as student ``blank``) serves as the execution test, the runaway check and the full-marks test.

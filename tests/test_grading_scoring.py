@@ -84,6 +84,13 @@ ACTIVE = ("from IPython.display import HTML, Javascript, display\n"
           "display(Javascript('alert(\"owned\")'))")
 ACTIVE_MD = '<script>alert("owned")</script> [click](javascript:alert(1)) <img src=x onerror="alert(2)">'
 WRITES = "open('timestamp.txt', 'w').write('2000-01-01 00:00:00')\nopen('planted.txt', 'w').write('x')"
+# A guard is decided inside the kernel: this rewrites course.checks in memory so that every guard holds,
+# and its double returns a tensor (the observed values match, the guard "returns a number" does not).
+GUARD_FLIP = ("import sys\n"
+              "_checks = sys.modules['course.checks']\n"
+              "_checks.__dict__.update(require=lambda name, condition: _checks._emit('guard', name, True, name))\n"
+              "import torch\n"
+              "def double(x):\n    return torch.tensor(2.0 * x)")
 
 #: student -> (autograded score of 4, flags expected among the report's flags)
 EXPECTED = {
@@ -91,8 +98,10 @@ EXPECTED = {
     "wrong": (0.0, set()),
     "half": (3.0, set()),
     "blank": (0.0, set()),
-    "input_transformer": (2.0, set()),
-    "forger": (2.0, set()),
+    # both reach into what the kernel reports: the guarded cell (double) is held for review, scored 0
+    "input_transformer": (0.0, {"tampering"}),
+    "forger": (2.0, {"tampering"}),
+    "guard_flip": (2.0, {"tampering"}),
     "prints_history": (4.0, {"hidden_test_text"}),
     "active_content": (4.0, {"active_content"}),
     "warns": (4.0, {"stderr"}),
@@ -117,6 +126,7 @@ def graded(tmp_path_factory):
         "blank": released,
         "input_transformer": _with(_with(released, "double", RIGHT_DOUBLE), "quiz", TRANSFORMER),
         "forger": _with(_with(released, "double", FORGER), "quiz", RIGHT_QUIZ),
+        "guard_flip": _with(_with(released, "double", GUARD_FLIP), "quiz", RIGHT_QUIZ),
         "prints_history": _plus(good, HISTORY),
         "active_content": _with(_plus(good, ACTIVE), "essay", ACTIVE_MD),
         "warns": _with(good, "double", WARNS),
@@ -148,6 +158,23 @@ def test_partial_credit_names_what_missed_without_the_right_values(graded):
     assert "True" not in details
 
 
+def test_a_flipped_guard_is_held_for_review_not_credited(graded):
+    """The attack on a cell whose guard fails: without the flip it scores 0; with it, it is not credited."""
+    row = graded["report"]["guard_flip"]
+    assert "double_tests: 0/2 (held for review" in row["details"] and "uses .__dict__" in row["details"], row
+    nb = harness.autograded_notebook(graded["root"], "guard_flip", A, NB)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "double_tests")
+    assert "Held for review by your instructor" in str(cell.outputs)
+
+
+def test_feedback_names_the_checks_that_failed_never_the_right_values(graded):
+    html = (graded["root"] / "feedback" / "half" / A / f"{NB}.html").read_text()
+    assert "Checks that did not pass: your answer for &#39;b&#39;" in html or \
+           "Checks that did not pass: your answer for 'b'" in html, html[-3000:]
+    html = (graded["root"] / "feedback" / "wrong" / A / f"{NB}.html").read_text()
+    assert "Checks that did not pass: double of 21 (hidden input); double of -3.5" in html  # names, not values
+
+
 def test_a_warning_is_shown_as_output_not_scored_as_failure(graded):
     nb = harness.autograded_notebook(graded["root"], "warns", A, NB)
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "double_tests")
@@ -157,13 +184,15 @@ def test_a_warning_is_shown_as_output_not_scored_as_failure(graded):
 
 def test_feedback_and_autograded_notebooks_hold_no_hidden_test_text(graded):
     root = graded["root"]
+    # a failed check is named (its name is meant for learners); the hidden test's code never shows
+    code = f'checks.observe("{HIDDEN_MARK}", lambda: double(21))'
     for student in set(EXPECTED) - {"forger"}:  # the forger typed the name into its own code
         html = (root / "feedback" / student / A / f"{NB}.html").read_text()
-        assert HIDDEN_MARK not in html and "BEGIN HIDDEN TESTS" not in html, student
+        assert "lambda: double(21)" not in html and "BEGIN HIDDEN TESTS" not in html, student
         stored = str(harness.autograded_notebook(root, student, A, NB).cells)
         # the autograded notebook keeps the test cell itself (for the instructor), but no output quotes it
         outputs = str([c.get("outputs", []) for c in harness.autograded_notebook(root, student, A, NB).cells])
-        assert HIDDEN_MARK not in outputs, student
+        assert code not in outputs and "lambda: double(21)" not in outputs, student
         assert "BEGIN HIDDEN TESTS" in stored
 
 

@@ -8,17 +8,18 @@ Flags (one word each, in the report's ``flags`` column):
   (nbgrader grades with the original test cell anyway; the flag says someone tried);
 - ``tampering``: student code reassigns what the tests rely on: attributes of modules (``numpy.testing``,
   ``torch.allclose``, ``builtins``...) or builtin / test helper names (``str = ...``, ``def isinstance``),
-  or submitted files that would replace a module (``numpy.py``, ``course/``);
+  or submitted files that would replace a module (``numpy.py``, ``course/``), or code that reaches into
+  what the kernel reports to the grader (:func:`course.grading.tampering.reaches_into_grading`: the
+  notebook's guarded cells are then scored 0 and held for the instructor's review);
+- ``planted_file``: a kernel made a symbolic link, FIFO, device or hard link in its working folder (a try
+  at steering a write of the grader's; grading never follows them);
 - ``cell_timeout``, ``kernel_died``, ``memory_cap``, ``output_truncated``: what happened while it ran.
 """
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import csv
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,124 +28,26 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
+from course.grading.files import UnsafeFile, read_regular
+from course.grading.tampering import (imported_modules, learner_cells, protected_names, reaches_into_grading,
+                                      shadowing, tampering)
+from course.protocol import grade_id as _grade_id
+from course.protocol import is_test_cell as _is_test
+
 FLAGS: dict[str, str] = {
     "notebook_unreadable": "a notebook is not a readable notebook file",
     "notebook_missing": "a notebook of the assignment was not submitted",
     "test_cell_changed": "a test cell differs from the released version",
     "test_cell_deleted": "a test cell was deleted",
-    "tampering": "code reassigns testing, comparison or builtin functions",
+    "tampering": "code reassigns testing, comparison or builtin functions, or reaches into what the kernel "
+                 "reports (its guarded cells are then held for review)",
+    "planted_file": "a kernel made a link, FIFO or device in its folder (grading never follows them)",
     "cell_timeout": "a cell ran longer than the time limit and was stopped",
     "kernel_died": "the kernel died (memory or CPU cap, or the code killed it)",
     "memory_cap": "a cell ran out of memory (the kernel's memory cap)",
     "output_truncated": "a cell printed more than the output limit",
 }
 TRUNCATED = "... Output truncated ..."
-#: Modules whose attributes student code has no business reassigning (imports of them are followed).
-_MODULES = {"builtins", "numpy", "torch", "math", "cmath", "operator", "unittest", "pytest", "nbgrader", "course"}
-_ALLOWED = ("torch.backends.",)
-#: Builtins the tests compare with, protected even where a test cell does not call them by name.
-_COMPARISON = {"isinstance", "issubclass", "len", "abs", "all", "any", "round", "sorted", "set", "frozenset", "str",
-               "float", "int", "bool", "type", "hasattr", "getattr", "AssertionError", "Exception", "__import__",
-               "__builtins__", "eval", "exec", "compile", "globals", "vars", "setattr"}
-
-
-def _grade_id(cell: Any) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def _is_test(cell: Any) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
-
-def _parse(source: str) -> ast.Module | None:
-    """Python source of a cell with IPython magics and shell lines blanked; ``None`` if it does not parse."""
-    lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
-    try:
-        return ast.parse("\n".join(lines))
-    except (SyntaxError, ValueError):
-        return None
-
-
-def _root_name(node: ast.AST) -> str | None:
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
-
-
-def _module_aliases(tree: ast.Module) -> set[str]:
-    """Names that refer to a protected module (or something inside one) in this cell."""
-    names = {"np", "__builtins__"} | _MODULES
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names |= {a.asname or a.name.split(".")[0] for a in node.names if a.name.split(".")[0] in _MODULES}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in _MODULES:
-            names |= {a.asname or a.name for a in node.names}
-    return names
-
-
-def _namespace_key(target: ast.AST) -> str | None:
-    """``'str'`` for ``globals()['str']`` / ``vars(builtins)['str']``, else ``None``."""
-    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Call):
-        func = target.value.func
-        if isinstance(func, ast.Name) and func.id in {"globals", "vars"} and isinstance(target.slice, ast.Constant):
-            return str(target.slice.value)
-    return None
-
-
-def called_names(cells: list[Any]) -> set[str]:
-    """The plain names that the test cells call (``isinstance``, ``str``, ``self_check``...)."""
-    names: set[str] = set()
-    for cell in cells:
-        tree = _parse(cell.source)
-        for node in ast.walk(tree) if tree else []:
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                names.add(node.func.id)
-    return names
-
-
-def tampering(source: str, protected: set[str]) -> list[str]:
-    """What a student cell reassigns that it should not (empty if nothing, or if it does not parse)."""
-    tree = _parse(source)
-    if tree is None:
-        return []
-    found: list[str] = []
-    modules = _module_aliases(tree)
-    for node in ast.walk(tree):
-        targets: list[ast.AST] = []
-        if isinstance(node, (ast.Assign, ast.Delete)):
-            targets = list(node.targets)
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            targets = [node.target]
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in protected:
-            found.append(f"redefines {node.name}()")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"setattr", "delattr"}:
-            if node.args and _root_name(node.args[0]) in modules:
-                found.append(f"{node.func.id}() on {_root_name(node.args[0])}")
-        for target in targets:
-            for leaf in ast.walk(target):
-                if isinstance(leaf, ast.Name) and isinstance(leaf.ctx, (ast.Store, ast.Del)) and leaf.id in protected:
-                    found.append(f"reassigns {leaf.id}")
-            text = ast.unparse(target)
-            if (isinstance(target, (ast.Attribute, ast.Subscript)) and _root_name(target) in modules
-                    and not text.startswith(_ALLOWED)) or _namespace_key(target) in protected:
-                found.append(f"reassigns {text}")
-    return sorted(set(found))
-
-
-def protected_names(source_nb: Any) -> set[str]:
-    """Names a student must not rebind: builtins and helpers the tests call, minus what the solutions define."""
-    tests = [c for c in source_nb.cells if _is_test(c)]
-    defined: set[str] = set()
-    for cell in source_nb.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("solution") and cell.cell_type == "code":
-            tree = _parse(cell.source)
-            for node in ast.walk(tree) if tree else []:
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                    defined.add(node.id)
-                elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                    defined.add(node.name)
-    return (called_names(tests) | _COMPARISON) - defined
 
 
 @dataclass
@@ -153,24 +56,16 @@ class Inspection:
 
     flags: set[str] = field(default_factory=set)
     details: list[str] = field(default_factory=list)
+    #: notebook -> why its guards cannot be believed (its code reaches into what the kernel reports)
+    hold: dict[str, str] = field(default_factory=dict)
 
     @property
     def gradable(self) -> bool:
         return "notebook_unreadable" not in self.flags
 
 
-def shadowing(folder: Path) -> list[str]:
-    """Submitted files that would replace a module the notebook imports (the kernel's folder is on sys.path)."""
-    found = []
-    for entry in sorted(folder.iterdir()):
-        name = entry.stem if entry.suffix in (".py", ".pyc", ".so") else entry.name if entry.is_dir() else ""
-        if name.isidentifier() and (name in sys.stdlib_module_names or importlib.util.find_spec(name)):
-            found.append(f"submits {entry.name}, which would replace the module {name}")
-    return found
-
-
 def inspect_submission(folder: Path, released: dict[str, Any], source: dict[str, Any]) -> Inspection:
-    """Compare a submitted folder with the released notebooks (``name -> notebook``)."""
+    """Compare a submitted folder (the grader's own copy: regular files only) with the released notebooks."""
     found = Inspection(details=shadowing(folder))
     found.flags |= {"tampering"} if found.details else set()
     for name, rel in sorted(released.items()):
@@ -180,8 +75,8 @@ def inspect_submission(folder: Path, released: dict[str, Any], source: dict[str,
             found.details.append(f"{name}.ipynb: not submitted")
             continue
         try:
-            nb = nbformat.read(path, as_version=4)
-        except Exception as exc:  # not JSON, not a notebook, bad encoding: all the same to the instructor
+            nb = nbformat.reads(read_regular(path).decode("utf-8"), as_version=4)
+        except (Exception, UnsafeFile) as exc:  # not JSON, not a notebook, bad encoding: all the same here
             found.flags.add("notebook_unreadable")
             found.details.append(f"{name}.ipynb: unreadable ({type(exc).__name__}: {str(exc)[:120]})")
             continue
@@ -196,13 +91,18 @@ def inspect_submission(folder: Path, released: dict[str, Any], source: dict[str,
                 found.flags.add("test_cell_changed")
                 found.details.append(f"{name}: test cell {gid} changed")
         protected = protected_names(source[name])
-        # a cell as the course provides it is not the student's code (e.g. a helper the tests also call)
-        provided = {c.source.strip() for c in source[name].cells if c.cell_type == "code" and not _is_test(c)}
-        for cell in nb.cells:
-            if cell.get("cell_type") == "code" and not _is_test(cell) and cell.source.strip() not in provided:
-                for what in tampering(cell.source, protected):
-                    found.flags.add("tampering")
-                    found.details.append(f"{name}: {_grade_id(cell) or 'a cell'} {what}")
+        allowed = imported_modules(source[name])
+        reaching: list[str] = []
+        for cell in learner_cells(nb, source[name]):  # a cell as the course provides it is not the learner's code
+            for what in tampering(cell.source, protected):
+                found.flags.add("tampering")
+                found.details.append(f"{name}: {_grade_id(cell) or 'a cell'} {what}")
+            reaching += [f"{_grade_id(cell) or 'a cell'} {what}" for what in reaches_into_grading(cell.source, allowed)]
+        if reaching:
+            found.flags.add("tampering")
+            found.hold[name] = "the notebook's code reaches into what the kernel reports to the grader (" + \
+                "; ".join(reaching[:3]) + (f"; {len(reaching) - 3} more" if len(reaching) > 3 else "") + ")"
+            found.details.append(f"{name}: guarded cells {'held for review'}: {found.hold[name]}")
     return found
 
 
@@ -233,6 +133,29 @@ class Row:
     flags: set[str] = field(default_factory=set)
     details: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    items: list[dict] = field(default_factory=list)  # per scored item (ITEM_COLUMNS), for the item analysis
+    checksums: dict[str, str] = field(default_factory=dict)  # staged file -> SHA-256, checked before recording
+
+
+ITEM_COLUMNS = ("student", "notebook", "cell", "item", "kind", "correct", "chosen", "points", "earned")
+
+
+def write_items(rows: list[Row], csv_path: Path) -> None:
+    """``items.csv``: what each graded submission got right or wrong, item by item (instructors only).
+
+    Rows of students not graded in this run (kept from an earlier run) stay as they were.
+    """
+    regraded = {r.student for r in rows if r.status != "skipped"}
+    kept: list[dict] = []
+    if csv_path.is_file():
+        with csv_path.open(newline="") as fh:
+            kept = [r for r in csv.DictReader(fh) if r.get("student") not in regraded]
+    fresh = [{"student": r.student, **item} for r in rows if r.status == "graded" for item in r.items]
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    with csv_path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=ITEM_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(sorted(kept + fresh, key=lambda r: (r["student"], r["notebook"])))
 
 
 def write_report(rows: list[Row], csv_path: Path) -> str:

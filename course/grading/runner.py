@@ -1,16 +1,22 @@
 """The grading run: every submission of an assignment, isolated, in parallel (``python -m course.grading``).
 
-For each submission, a worker builds a scratch course (the config, the assignment's source, a
-fresh gradebook with only this assignment, and only this student's files) and runs ``nbgrader
-autograde`` there, with the kernel in :mod:`course.grading.sandbox`. The executed notebooks are then put
-into the real course by one ``nbgrader autograde`` run that does not execute anything (same
-preprocessors minus ``Execute`` and ``ClearOutput``), one student after another: the gradebook,
-formgrader and feedback work as with plain nbgrader, and end up the same whatever ``--jobs`` was.
-The report goes to ``reports/<assignment>/integrity.csv`` (and ``.txt``); see docs/grading.md.
+1. The submitted files are copied (regular files only, never through a link) into the grader's own folder,
+   and read there before anything runs (:func:`course.grading.integrity.inspect_submission`).
+2. Each submission gets a scratch course of its own and one ``nbgrader autograde`` there, with the execute
+   pipeline of :mod:`course.grading.pipeline`: each notebook's kernel runs in a new sandbox box of its own,
+   and the notebook is scored and cleaned outside it. Nothing a kernel made is ever followed or written
+   through: the executed notebooks are read back without following links, within a size limit, and
+   staged with their checksums; what a kernel left in its box is listed (flag ``planted_file``) and removed.
+3. One ``nbgrader autograde`` in the real course records the staged notebooks (the record pipeline), after
+   their checksums are verified, one student after another: the gradebook, formgrader and feedback work as
+   with plain nbgrader and end up the same whatever ``--jobs`` was.
+The report goes to ``reports/<assignment>/`` (``integrity.csv`` and ``.txt``, ``items.csv``); see docs/grading.md.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import shutil
 import subprocess
@@ -21,31 +27,16 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 import nbformat
 
 from course.grading import reference, scoring
-from course.grading.integrity import Row, inspect_executed, inspect_submission
-from course.grading.sandbox import (INSTALL_HINT, Limits, Sandbox, SandboxUnavailable, copy_regular_files, font_cache,
-                            probe, readonly_paths, refusing_kernelspec)
+from course.grading.files import UnsafeFile, copy_regular_files, planted, read_regular, remove_tree, sha256
+from course.grading.integrity import Row, inspect_submission, write_items
+from course.grading.pipeline import arguments, execute_preprocessors, record_preprocessors
+from course.grading.sandbox import INSTALL_HINT, Limits, SandboxUnavailable, font_cache, probe, readonly_paths, refusing_kernelspec
 
 UID_BASE = 61000  # kernels of submission i run as uid UID_BASE + i (when grading as root)
-# Recording already executed notebooks: nbgrader's preprocessors without ClearOutput and Execute.
-_MERGE = [f"--Autograde.sanitize_preprocessors=nbgrader.preprocessors.{p}"
-          for p in ("DeduplicateIds", "OverwriteKernelspec", "OverwriteCells", "CheckCellMetadata")]
-_MERGE += [f"--Autograde.autograde_preprocessors={p}" for p in (
-    "nbgrader.preprocessors.IgnorePattern", "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput", "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties", "nbgrader.preprocessors.CheckCellMetadata")]
-_SANDBOX_CONFIG = """
-# Added for grading: nbgrader's autograde preprocessors, with the kernel in course.grading.sandbox.
-c.Autograde.autograde_preprocessors = [
-    "course.grading.sandbox.SandboxedExecute", "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
-"""
+REFERENCE_STUDENT = "_reference"  # the instructor's notebooks, graded like a submission to record the reference
 
 
 class GradingError(RuntimeError):
@@ -70,13 +61,13 @@ class Options:
     keep_scratch: bool = False
 
 
-def _nbgrader(root: Path, *args: str, env: dict[str, str] | None = None, log: Path | None = None,
+def _nbgrader(cwd: Path, *args: str, env: dict[str, str] | None = None, log: Path | None = None,
               timeout: float | None = None) -> int:
-    """Run nbgrader in ``root``; output to ``log`` (or captured). Raises ``TimeoutExpired`` after killing it."""
+    """Run nbgrader in ``cwd``; output to ``log`` (or discarded). Raises ``TimeoutExpired`` after killing it."""
     bin_dir = Path(sys.executable).parent
     env = (env or dict(os.environ)) | {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     with open(log or os.devnull, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env, stdout=out,
+        proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         try:
             return proc.wait(timeout=timeout)
@@ -105,6 +96,7 @@ class Grader:
             known = sorted(p.name for p in (self.root / "source").glob("*/") if any(p.glob("*.ipynb")))
             raise GradingError(f"no assignment {self.a!r} in source/ (known: {', '.join(known) or 'none'})")
         self.names = names
+        self.config = self.root / "nbgrader_config.py"
         self.scratch = self.root / ".scratch" / "grading" / self.a
         self.limits = Limits(memory_bytes=opts.memory, cpu_seconds=opts.submission_timeout)
         self.uid_base = UID_BASE if os.geteuid() == 0 else None
@@ -136,58 +128,89 @@ class Grader:
             found = [s for s in found if s in self.opts.students]
         return found
 
+    # --- preparing ---------------------------------------------------------------------------------
     def prepare(self) -> None:
-        """Register the assignment in the real gradebook and build the template scratch course."""
+        """Register the assignment in the real gradebook, build the template scratch course, get the reference."""
         if self.scratch.exists():
             shutil.rmtree(self.scratch)
         template = self.scratch / "template"
-        (template / "source").mkdir(parents=True)
-        config = (self.root / "nbgrader_config.py").read_text() + _SANDBOX_CONFIG
-        if self.opts.timeout:
-            config += f"c.Execute.timeout = {int(self.opts.timeout)}\n"
-        (template / "nbgrader_config.py").write_text(config)
-        if (self.root / "autotests.yml").exists():
-            shutil.copy(self.root / "autotests.yml", template / "autotests.yml")
         shutil.copytree(self.root / "source" / self.a, template / "source" / self.a,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        shutil.copyfile(self.config, template / "nbgrader_config.py")  # its paths are relative to its own folder
         gen = ["generate_assignment", self.a, "--force", "--log-level=WARN"]
-        rel = f"--CourseDirectory.release_directory={self.scratch / 'release'}"
+        register = arguments({"CourseDirectory": {"release_directory": str(self.scratch / "release")}})
         with ThreadPoolExecutor(2) as pool:  # the real gradebook and the template's, at the same time
-            runs = {root: pool.submit(_nbgrader, root, *gen, *extra, log=self.scratch / f"register-{i}.log")
-                    for i, (root, extra) in enumerate(((self.root, [rel]), (template, [])))}
-        for i, (root, run) in enumerate(runs.items()):
+            runs = {name: pool.submit(_nbgrader, cwd, *gen, *extra, log=self.scratch / f"{name}.log")
+                    for name, cwd, extra in (("register", self.root, register), ("template", template, []))}
+        for name, run in runs.items():
             if run.result() != 0:
-                log = (self.scratch / f"register-{i}.log").read_text()[-2000:]
-                raise GradingError(f"nbgrader generate_assignment {self.a} failed in {root}:\n{log}")
-        shutil.rmtree(template / "release")
+                log = (self.scratch / f"{name}.log").read_text()[-2000:]
+                raise GradingError(f"nbgrader generate_assignment {self.a} failed ({name}):\n{log}")
+        shutil.rmtree(template / "release", ignore_errors=True)
         refusing_kernelspec(self.scratch / "jupyter")
         font_cache(self.scratch / "home")
         self.released = {n: nbformat.read(self.scratch / "release" / self.a / f"{n}.ipynb", 4) for n in self.names}
         self.source = {n: nbformat.read(self.root / "source" / self.a / f"{n}.ipynb", 4) for n in self.names}
-        self.reference = reference.load_or_record(self)
+        cache = self.root / ".scratch" / "grading-reference" / f"{self.a}-{reference.key(self.root, self.a, self.names)}.json"
+        self.reference_file = cache
+        self.reference = reference.load_or_record(cache, self._record_reference)
 
-    def _execute(self, student: str, submitted: Path, index: int, row: Row | None = None) -> Path:
-        """Run ``nbgrader autograde`` on one submission in its own scratch course, the kernel in the sandbox.
+    def _record_reference(self) -> reference.Reference:
+        folder = self.scratch / "reference-submission"
+        copy_regular_files(self.root / "source" / self.a, folder)
+        _, outcomes, _ = self._execute(REFERENCE_STUDENT, folder, index=0, hold={}, score=False)
+        recorded: reference.Reference = {}
+        for name in self.names:
+            try:
+                found = json.loads((outcomes / f"{name}.json").read_text())
+            except OSError:
+                raise GradingError(f"the instructor's notebook {name} could not be executed: "
+                                   f"{_last_error(self.scratch / 'logs' / f'{REFERENCE_STUDENT}.log')}") from None
+            if found["broken"]:
+                raise GradingError(f"the instructor's notebook {name} fails its own tests, so no reference can be "
+                                   f"recorded: {'; '.join(found['broken'][:3])}")
+            recorded[name] = found["reference"]
+            for gid, payloads in recorded[name].items():
+                try:
+                    scoring.score_cell(1.0, payloads, payloads)
+                except ValueError as exc:
+                    raise GradingError(f"{name}: test cell {gid}: {exc}") from None
+        return recorded
 
-        Returns the folder of executed notebooks. Problems go into ``row`` (or raise, without one).
+    # --- executing ---------------------------------------------------------------------------------
+    def _execute(self, student: str, files: Path, index: int, hold: dict[str, str], score: bool = True,
+                 row: Row | None = None) -> tuple[Path, Path, list[str]]:
+        """One ``nbgrader autograde`` of one submission in its own scratch course, each kernel in a new box.
+
+        ``files``: the grader's own copy of the submission. Returns the folder of executed notebooks, the
+        folder of what scoring found, and what the kernels left in their boxes that is not a plain file.
         """
         course = self.scratch / "work" / student
         shutil.copytree(self.scratch / "template", course)
-        dropped = copy_regular_files(submitted, course / "submitted" / student / self.a)
-        if row is not None:
-            row.details += [f"left out (not a regular file): {d}" for d in dropped]
-        box = tempfile.mkdtemp(prefix="cgr-")
-        shutil.copytree(self.scratch / "home", Path(box) / "home")
+        submitted = course / "submitted" / student / self.a
+        copy_regular_files(files, submitted)
+        outcomes = self.scratch / "outcomes" / student
+        boxes = Path(tempfile.mkdtemp(prefix="cgr-"))  # short: ZeroMQ's socket paths must stay under 108 bytes
         uid = None if self.uid_base is None or self.mode == "none" else self.uid_base + index
-        sandbox = Sandbox(self.mode, box, uid, readonly_paths(), self.limits)
-        jupyter_path = os.pathsep.join([str(self.scratch / "jupyter"), os.environ.get("JUPYTER_PATH", "")])
-        env = dict(os.environ) | {"COURSE_SANDBOX": sandbox.to_env(), "JUPYTER_PATH": jupyter_path}
+        settings = {
+            "Autograde": execute_preprocessors(),
+            "SandboxKernelManager": {"mode": self.mode, "boxes": str(boxes), "files": str(submitted),
+                                     "home": str(self.scratch / "home"), "uid": -1 if uid is None else uid,
+                                     "readonly": list(readonly_paths()), "limits": dataclasses.asdict(self.limits)},
+            "ScoreObservations": {"reference": str(self.reference_file) if score else "", "outcome_dir": str(outcomes),
+                                  "hold": hold},
+            "CleanOutputs": {"source": str(self.root / "source" / self.a), "outcome_dir": str(outcomes)},
+        }
+        if self.opts.timeout:
+            settings["Execute"] = {"timeout": int(self.opts.timeout)}
+        env = dict(os.environ) | {"JUPYTER_PATH": os.pathsep.join([str(self.scratch / "jupyter"),
+                                                                    os.environ.get("JUPYTER_PATH", "")])}
         log = self.scratch / "logs" / f"{student}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         problem = None
         try:
-            rc = _nbgrader(course, "autograde", self.a, "--student", student, "--create", "--force", env=env,
-                           log=log, timeout=self.opts.submission_timeout)
+            rc = _nbgrader(course, "autograde", self.a, "--student", student, "--create", "--force",
+                           *arguments(settings), env=env, log=log, timeout=self.opts.submission_timeout)
             if rc < 0:
                 problem = f"the grading process was killed (signal {-rc}) before it finished; log: {log}"
             elif "Exception while loading config file" in log.read_text(errors="replace"):
@@ -195,48 +218,55 @@ class Grader:
         except subprocess.TimeoutExpired:
             problem = f"grading took longer than {self.opts.submission_timeout} s and was stopped"
         finally:
-            shutil.rmtree(box, ignore_errors=True)
+            left = [f"{box.name}: {what}" for box in sorted(boxes.iterdir()) for what in planted(box / "work")]
+            remove_tree(boxes)
         if problem:
             if row is None:
                 raise GradingError(f"{student}: {problem}")
             row.details.append(problem)
             raise _NotGraded
-        return course / "autograded" / student / self.a
+        return course / "autograded" / student / self.a, outcomes, left
 
     def grade_one(self, student: str, index: int) -> Row:
-        """Execute one submission, score it outside the kernel, and stage the result for the merge."""
+        """Execute one submission, scored outside the kernel, and stage the result for recording."""
         t0 = time.monotonic()
-        submitted = self.root / "submitted" / student / self.a
-        found = inspect_submission(submitted, self.released, self.source)
+        mine = self.scratch / "submissions" / student
+        dropped = copy_regular_files(self.root / "submitted" / student / self.a, mine)
+        found = inspect_submission(mine, self.released, self.source)
         row = Row(student, "NOT GRADED", flags=found.flags, details=found.details)
+        row.details += [f"left out (not a regular file): {d}" for d in dropped]
         if not found.gradable:
             return row
         try:
-            done = self._execute(student, submitted, index + 1, row)
+            done, outcomes, left = self._execute(student, mine, index + 1, found.hold, row=row)
         except _NotGraded:
             return row
         finally:
             row.seconds = time.monotonic() - t0
+        if left:
+            row.flags.add("planted_file")
+            row.details += [f"a kernel made {what}; grading never follows it" for what in left]
         stage = self.scratch / "staged" / student / self.a
         stage.mkdir(parents=True, exist_ok=True)
-        outcome = scoring.Outcome()
         for name in self.names:
-            if not (submitted / f"{name}.ipynb").is_file():
+            if not (mine / f"{name}.ipynb").is_file():
                 continue
             try:
-                nb = nbformat.read(done / f"{name}.ipynb", 4)
-            except (OSError, ValueError):
-                row.details.append(f"{name}.ipynb could not be executed: {_last_error(self.scratch / 'logs' / f'{student}.log')}")
+                data = read_regular(done / f"{name}.ipynb")
+                seen = [json.loads((outcomes / f"{name}{part}.json").read_text()) for part in ("", ".clean")]
+            except (OSError, UnsafeFile, ValueError) as exc:
+                detail = exc if isinstance(exc, UnsafeFile) else _last_error(self.scratch / "logs" / f"{student}.log")
+                row.details.append(f"{name}.ipynb could not be executed: {detail}")
                 return row
-            row.flags |= inspect_executed(nb)
-            scoring.score_notebook(nb, self.reference.get(name, {}), outcome)
-            scoring.clean_outputs(nb, self.source[name], outcome)
-            nbformat.write(nb, stage / f"{name}.ipynb")
-        row.flags |= outcome.flags
-        row.details += outcome.details
+            for part in seen:
+                row.flags |= set(part["flags"])
+                row.details += part["details"]
+            row.items += [{"notebook": name, **item} for item in seen[0]["items"]]
+            (stage / f"{name}.ipynb").write_bytes(data)
+            row.checksums[f"{name}.ipynb"] = sha256(data)
         # The graded submission is what was submitted: the executed notebooks, and the other submitted
-        # files as they were handed in (never files the kernel wrote while it ran).
-        for path in sorted(submitted.iterdir()):
+        # files as they were handed in (never files a kernel wrote while it ran).
+        for path in sorted(mine.iterdir()):
             if path.is_file() and not path.is_symlink() and not (stage / path.name).exists():
                 shutil.copyfile(path, stage / path.name)
         if not self.opts.keep_scratch:
@@ -244,18 +274,28 @@ class Grader:
         row.status = "staged"
         return row
 
+    # --- recording ---------------------------------------------------------------------------------
     def merge(self, rows: list[Row]) -> None:
         """Record the staged submissions in the real course: one nbgrader run, no execution."""
+        for row in (r for r in rows if r.status == "staged"):
+            stage = self.scratch / "staged" / row.student / self.a
+            changed = [n for n, digest in row.checksums.items() if sha256((stage / n).read_bytes()) != digest]
+            if changed:
+                row.status = "NOT GRADED"
+                row.details.append(f"the scored notebooks changed before they were recorded: {', '.join(changed)}")
+                shutil.rmtree(stage.parent)
         staged = [r for r in rows if r.status == "staged"]
         if not staged:
             return
-        log = self.scratch / "logs" / "merge.log"
-        started = time.time()
-        _nbgrader(self.root, "autograde", self.a, "--create", "--force",
-                  f"--CourseDirectory.submitted_directory={self.scratch / 'staged'}", *_MERGE, log=log)
+        log = self.scratch / "logs" / "record.log"
+        settings = {"Autograde": record_preprocessors(),
+                    "CourseDirectory": {"submitted_directory": str(self.scratch / "staged")}}
+        for row in staged:  # what is in autograded/ after the run was recorded by it
+            remove_tree(self.root / "autograded" / row.student / self.a)
+        _nbgrader(self.root, "autograde", self.a, "--create", "--force", *arguments(settings), log=log)
         for row in staged:
-            notebooks = list((self.root / "autograded" / row.student / self.a).glob("*.ipynb"))
-            if notebooks and min(nb.stat().st_mtime for nb in notebooks) >= started - 1:
+            graded = self.root / "autograded" / row.student / self.a
+            if all((graded / name).is_file() for name in row.checksums):
                 row.status = "graded"
             else:
                 row.status = "NOT GRADED"
@@ -308,4 +348,6 @@ class Grader:
               f"record {time.monotonic() - t2:.1f} s", flush=True)
         skipped = [Row(s, "skipped") for s in sorted(set(students) - set(todo))]
         self._scores(skipped)
-        return sorted(ordered + skipped, key=lambda r: r.student)
+        result = sorted(ordered + skipped, key=lambda r: r.student)
+        write_items(result, self.root / "reports" / self.a / "items.csv")
+        return result

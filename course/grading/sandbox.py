@@ -14,14 +14,17 @@ nbgrader runs outside the sandbox (it needs the assignment's source and a gradeb
 - when the grader runs as root, a separate unprivileged uid with no capabilities;
 - resource limits (``prlimit``): address space, CPU seconds, processes, file size, open files.
 
-The kernel and nbgrader talk over ZeroMQ ``ipc`` sockets in a folder both sides see.
-:class:`SandboxedExecute` is nbgrader's ``Execute`` preprocessor with this kernel manager;
-the settings come from the ``COURSE_SANDBOX`` environment variable set by ``course.grading``.
+Every kernel gets a *box* of its own, made new when it starts (``run/`` for the ZeroMQ ``ipc`` sockets,
+``home/``, ``tmp/`` and ``work/``, its working folder: a copy of the submitted files, notebooks empty).
+nbgrader never writes into a box, and nothing outside the sandbox follows, opens or changes what a
+kernel left there: the grader only lists it (:func:`course.grading.files.planted`) and removes it.
+:class:`SandboxedExecute` is nbgrader's ``Execute`` preprocessor with this kernel manager; its settings
+are traits of :class:`SandboxKernelManager`, set in the grading run's configuration
+(:mod:`course.grading.pipeline`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -36,8 +39,10 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
+from traitlets import Dict, Int, List, Unicode
 
-ENV_VAR = "COURSE_SANDBOX"
+from course.grading.files import copy_regular_files
+
 INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap)"
 #: Environment variables handed from nbgrader to the kernel; everything else is cleared.
 PASSED_ENV = ("NBGRADER_EXECUTION", "LANG", "LC_ALL", "TZ", "PYTHONHASHSEED")
@@ -77,38 +82,27 @@ class Sandbox:
     readonly: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
 
-    def to_env(self) -> str:
-        return json.dumps(dataclasses.asdict(self))
-
-    @classmethod
-    def from_env(cls) -> Sandbox:
-        raw = os.environ.get(ENV_VAR)
-        if not raw:
-            raise SandboxUnavailable(f"{ENV_VAR} is not set: run grading through `python -m course.grading`")
-        data = json.loads(raw)
-        data["limits"] = Limits(**data["limits"])
-        data["readonly"] = tuple(data["readonly"])
-        return cls(**data)
-
     @property
     def run_dir(self) -> Path:
         return Path(self.box) / "run"
 
-    def prepare(self, workdir: str | None) -> None:
-        """Create the box and hand it (and the submission's working folder) to the kernel's uid."""
-        for sub in ("run", "home", "tmp"):
+    def prepare(self) -> None:
+        """Create the box (it must not exist yet) and hand it to the kernel's uid."""
+        for sub in ("run", "home", "tmp", "work"):
             (Path(self.box) / sub).mkdir(parents=True, exist_ok=True)
         (Path(self.box) / "empty").write_bytes(b"")
         if self.uid is None:
             return
-        trees = [Path(self.box)] + ([Path(workdir)] if workdir else [])
-        for tree in trees:
-            for path in [tree, *tree.rglob("*")]:
-                if not path.is_symlink():
-                    os.chown(path, self.uid, self.uid)
+        for dirpath, dirnames, filenames in os.walk(self.box):  # all made by the grader just now
+            for name in [*dirnames, *filenames, ""]:
+                os.chown(os.path.join(dirpath, name) if name else dirpath, self.uid, self.uid, follow_symlinks=False)
+
+    @property
+    def work_dir(self) -> str:
+        return str(Path(self.box) / "work")
 
     def wrap(self, argv: list[str], cwd: str | None) -> list[str]:
-        """The command that runs ``argv`` (the kernel) inside the sandbox, in folder ``cwd``."""
+        """The command that runs ``argv`` (the kernel) inside the sandbox, in folder ``cwd`` (its box's work/)."""
         if self.mode == "none":
             return self.limits.prlimit() + argv
         box = Path(self.box)
@@ -120,8 +114,6 @@ class Sandbox:
         binds.append(("--bind", str(self.run_dir), str(self.run_dir)))
         if cwd:
             binds.append(("--bind", cwd, cwd))
-            # The notebook being graded holds the hidden tests (restored from the gradebook): hide it.
-            binds += [("--ro-bind", str(box / "empty"), str(nb)) for nb in sorted(Path(cwd).glob("*.ipynb"))]
         cmd = ["bwrap", "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid",
                "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
         cmd += ["--unshare-user"] if self.uid is None else []
@@ -174,7 +166,7 @@ def probe(uid: int | None, limits: Limits) -> str:
         raise SandboxUnavailable("prlimit (util-linux) is not installed: no memory or CPU cap")
     with tempfile.TemporaryDirectory(prefix="cgr-probe-") as box:
         sandbox = Sandbox("bwrap", box, uid, readonly_paths(), limits)
-        sandbox.prepare(None)
+        sandbox.prepare()
         code = "import os, socket, course; print(os.getuid())"
         cmd = sandbox.wrap([sys.executable, "-c", code], None)
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
@@ -187,11 +179,28 @@ def probe(uid: int | None, limits: Limits) -> str:
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager that starts the kernel inside :class:`Sandbox` (settings from ``COURSE_SANDBOX``)."""
+    """A kernel manager that starts every kernel inside a :class:`Sandbox`, in a new box of its own."""
+
+    mode = Unicode("bwrap", help="'bwrap' (isolated) or 'none' (resource limits only)").tag(config=True)
+    boxes = Unicode(help="grader-owned folder in which each kernel gets a new box").tag(config=True)
+    files = Unicode(help="the submission's files, copied into each kernel's working folder").tag(config=True)
+    home = Unicode(help="a home folder to copy for each kernel (matplotlib's font cache)").tag(config=True)
+    uid = Int(-1, help="host uid of the kernel (-1: the grader's own)").tag(config=True)
+    readonly = List(Unicode(), help="host paths the kernel sees read-only").tag(config=True)
+    limits = Dict(help="Limits fields (prlimit), as numbers or their text").tag(config=True)
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
-        self._sandbox = Sandbox.from_env()
-        self._sandbox.prepare(kw.get("cwd"))
+        if not self.boxes:
+            raise SandboxUnavailable("SandboxKernelManager.boxes is not set: run grading through `python -m course.grading`")
+        box = tempfile.mkdtemp(prefix="kernel-", dir=self.boxes)  # new, empty, private to this kernel
+        self._sandbox = Sandbox(self.mode, box, None if self.uid < 0 else self.uid, tuple(self.readonly),
+                                Limits(**{k: int(v) for k, v in self.limits.items()}))
+        if self.home:
+            shutil.copytree(self.home, Path(box) / "home")
+        if self.files:  # the notebooks hold the hidden tests while they are graded: the kernel gets them empty
+            copy_regular_files(Path(self.files), Path(self._sandbox.work_dir), blank=(".ipynb",))
+        self._sandbox.prepare()
+        kw["cwd"] = self._sandbox.work_dir  # never the folder nbgrader writes the graded notebook into
         self.transport = "ipc"  # ZeroMQ over Unix sockets: works across the network namespace
         self.ip = str(self._sandbox.run_dir / "k")
         self.connection_file = str(self._sandbox.run_dir / "kernel.json")
@@ -203,14 +212,14 @@ class SandboxKernelManager(AsyncKernelManager):
     def write_connection_file(self, **kwargs: Any) -> None:
         super().write_connection_file(**kwargs)
         if self._sandbox.uid is not None:
-            os.chown(self.connection_file, self._sandbox.uid, self._sandbox.uid)
+            os.chown(self.connection_file, self._sandbox.uid, self._sandbox.uid, follow_symlinks=False)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         # Our own command, not the kernelspec's: the grader installs a "python3" kernelspec that refuses
         # to start, so that a kernel started without this manager fails instead of running unsandboxed.
-        # -I: the submission's folder is not on sys.path while the kernel starts (no fake ipykernel_launcher.py).
+        # -I: the working folder is not on sys.path while the kernel starts (no fake ipykernel_launcher.py).
         argv = [sys.executable, "-I", "-m", "ipykernel_launcher", "-f", self.connection_file, *(extra_arguments or [])]
-        return self._sandbox.wrap(argv, (self._launch_args or {}).get("cwd"))
+        return self._sandbox.wrap(argv, self._sandbox.work_dir)
 
 
 def refusing_kernelspec(folder: Path) -> Path:
@@ -221,21 +230,6 @@ def refusing_kernelspec(folder: Path) -> Path:
         "argv": ["/bin/false", "unsandboxed kernels are refused while grading", "{connection_file}"],
         "display_name": "Python 3 (ipykernel)", "language": "python"}))
     return folder
-
-
-def copy_regular_files(src: Path, dest: Path) -> list[str]:
-    """Copy the regular files of ``src`` into ``dest``; returns what was left out (links, devices...)."""
-    dropped = []
-    for path in sorted(src.rglob("*")):
-        rel = path.relative_to(src)
-        if path.is_symlink() or not (path.is_file() or path.is_dir()):
-            dropped.append(str(rel))
-        elif path.is_dir():
-            (dest / rel).mkdir(parents=True, exist_ok=True)
-        else:
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, dest / rel)
-    return dropped
 
 
 def font_cache(home: Path) -> None:

@@ -35,37 +35,18 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 
 from course.grading.integrity import short_message
+from course.protocol import (METRICS_MIME, OBSERVATION_MIME, grade_id, is_test_cell, item_key, learner_label,
+                             observations)
 
-OBSERVATION_MIME = "application/vnd.course.observation+json"
 #: Output types that can run code or style a page when an instructor opens the notebook.
 ACTIVE_MIME = ("text/html", "application/javascript", "text/javascript", "image/svg+xml",
                "application/vnd.jupyter.widget-view+json", "text/markdown", "text/latex")
-SAFE_MIME = {"text/plain", "image/png", "image/jpeg", "image/gif", OBSERVATION_MIME,
-             "application/vnd.course.metrics+json"}
+SAFE_MIME = {"text/plain", "image/png", "image/jpeg", "image/gif", OBSERVATION_MIME, METRICS_MIME}
 #: Markdown that could become active HTML: any tag, and javascript: / data: links.
 _ACTIVE_MARKDOWN = re.compile(r"<\s*/?\s*[a-zA-Z!]|javascript\s*:|data\s*:\s*text/html|vbscript\s*:", re.I)
-
-
 _LINK_SCHEME = re.compile(r"(javascript|vbscript|data)\s*:", re.I)
-
-
-def grade_id(cell: Any) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def is_test_cell(cell: Any) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
-
-def observations(cell: Any) -> list[dict]:
-    """The observation payloads a cell's outputs hold, in order."""
-    found = []
-    for out in cell.get("outputs", []):
-        payload = out.get("data", {}).get(OBSERVATION_MIME) if out.get("output_type") == "display_data" else None
-        if isinstance(payload, dict) and isinstance(payload.get("name"), str):
-            found.append(payload)
-    return found
+FAILED_PREFIX = "Checks that did not pass: "
+HELD = "held for review"
 
 
 def reference_of(nb: Any) -> dict[str, list[dict]]:
@@ -81,9 +62,9 @@ def _items(payloads: list[dict]) -> tuple[dict[str, dict], dict[str, bool]]:
         kind, name = p.get("kind"), p["name"]
         if kind == "answers" and isinstance(p.get("value"), dict):
             for key, value in p["value"].items():
-                items[f"{name}[{key}]"] = {"kind": "answer", "value": value}
+                items[item_key("answers", name, key)] = {"kind": "answer", "value": value}
         elif kind == "value":
-            items[f"value {name}"] = p
+            items[item_key("value", name)] = p
         elif kind == "guard":
             guards[name] = guards.get(name, True) and p.get("value") is True
     return items, guards
@@ -98,6 +79,8 @@ def _close(got: Any, want: Any, atol: float, rtol: float) -> bool:
             return False
         if math.isnan(want):
             return math.isnan(got)
+        if math.isinf(want):  # an infinity matches only the same infinity
+            return got == want
         return math.isfinite(got) and abs(got - want) <= atol + rtol * abs(want)
     return got == want and got is not None
 
@@ -111,25 +94,57 @@ def matches(got: dict | None, want: dict) -> bool:
     return _close(got.get("value"), want.get("value"), float(want.get("atol", 1e-5)), float(want.get("rtol", 1e-4)))
 
 
+@dataclass
+class ItemResult:
+    """One scored item of one cell: right or wrong, and what the learner chose (answers only)."""
+
+    item: str
+    kind: str  # "answer", "value" or "guard"
+    correct: bool
+    chosen: str | None = None
+
+
+def judge(reference: list[dict], recorded: list[dict]) -> list[ItemResult]:
+    """Every item and guard of a cell, judged against the reference (guards first)."""
+    want_items, want_guards = _items(reference)
+    got_items, got_guards = _items(recorded)
+    results = [ItemResult(item_key("guard", g), "guard", got_guards.get(g, False)) for g in want_guards]
+    for key, want in want_items.items():
+        got = got_items.get(key)
+        chosen = got.get("value") if want.get("kind") == "answer" and got else None
+        results.append(ItemResult(key, "answer" if want.get("kind") == "answer" else "value",
+                                  matches(got, want), chosen if isinstance(chosen, str) else None))
+    return results
+
+
 def score_cell(points: float, reference: list[dict], recorded: list[dict]) -> tuple[float, list[str]]:
     """The points a test cell earns and, for the instructor, which items missed (never the right values).
 
     Observed values are all or nothing, as a failed assert was: a function that is right on some hidden
-    inputs only is not right. Recorded answers earn their share each (partial credit per key).
+    inputs only is not right. Recorded answers earn their share each (partial credit per key). A guard
+    that does not hold sets the cell to 0.
     """
-    want_items, want_guards = _items(reference)
-    got_items, got_guards = _items(recorded)
-    if not want_items:
+    earned, results = score_items(points, reference, recorded)
+    return earned, [describe_miss(r) for r in results if not r.correct]
+
+
+def score_items(points: float, reference: list[dict], recorded: list[dict]) -> tuple[float, list[ItemResult]]:
+    """:func:`score_cell` with every item's result (for the item analysis)."""
+    if not _items(reference)[0]:
         raise ValueError("the reference records only guards: a cell must observe something that cannot be guessed")
-    failed_guards = [g for g in want_guards if not got_guards.get(g, False)]
-    if failed_guards:
-        return 0.0, [f"property does not hold: {g}" for g in failed_guards]
-    missed = [k for k, want in want_items.items() if not matches(got_items.get(k), want)]
-    if any(want_items[k].get("kind") == "value" for k in missed):
-        return 0.0, [f"wrong or missing: {k}" for k in missed]
-    answers = [k for k, want in want_items.items() if want.get("kind") == "answer"]
-    share = (len(answers) - len(missed)) / len(answers) if answers else 1.0
-    return round(points * share, 4), [f"wrong or missing: {k}" for k in missed]
+    results = judge(reference, recorded)
+    missed = [r for r in results if not r.correct]
+    if any(r.kind in ("guard", "value") for r in missed):
+        return 0.0, results
+    answers = [r for r in results if r.kind == "answer"]
+    share = sum(r.correct for r in answers) / len(answers) if answers else 1.0
+    return round(points * share, 4), results
+
+
+def describe_miss(result: ItemResult) -> str:
+    if result.kind == "guard":
+        return f"property does not hold: {result.item.split(' ', 1)[1]}"
+    return f"wrong or missing: {result.item}"
 
 
 @dataclass
@@ -139,6 +154,8 @@ class Outcome:
     flags: set[str] = field(default_factory=set)
     details: list[str] = field(default_factory=list)
     cells: dict[str, float] = field(default_factory=dict)
+    #: one row per scored item: cell, item, kind, correct, chosen, points, earned (see course.protocol)
+    items: list[dict] = field(default_factory=list)
 
 
 def _hidden_lines(source_nb: Any) -> list[str]:
@@ -215,8 +232,16 @@ def is_active(mimes: list[str]) -> bool:
     return any(m in ("text/html", "application/javascript", "text/javascript", "image/svg+xml") for m in mimes)
 
 
-def score_notebook(nb: Any, reference: dict[str, list[dict]], outcome: Outcome) -> None:
-    """Score every test cell of an executed notebook outside the kernel; write the result into the cell."""
+def _note(text: str) -> NotebookNode:
+    return new_output("stream", name="stdout", text=text + "\n")
+
+
+def score_notebook(nb: Any, reference: dict[str, list[dict]], outcome: Outcome, hold: str | None = None) -> None:
+    """Score every test cell of an executed notebook outside the kernel; write the result into the cell.
+
+    ``hold``: why this notebook's guards cannot be believed (its code reaches into the reporting path):
+    every cell that a guard gates is then scored 0 and held for the instructor's review.
+    """
     for cell in nb.cells:
         if not is_test_cell(cell):
             continue
@@ -236,18 +261,29 @@ def score_notebook(nb: Any, reference: dict[str, list[dict]], outcome: Outcome) 
         if gid not in reference:
             outcome.flags.add("scored_in_kernel")
             continue
-        recorded = observations(cell)
         kept = [o for o in outputs if o.get("output_type") != "execute_result"
                 and OBSERVATION_MIME not in o.get("data", {})]
+        held = hold is not None and bool(_items(reference[gid])[1])
         if errored:
+            results = [ItemResult(r.item, r.kind, False) for r in judge(reference[gid], [])]
             earned, missed = 0.0, ["the test cell raised an error"]
             kept = [o for o in kept if o.get("output_type") == "error"] + \
                    [o for o in kept if o.get("output_type") != "error"]
         else:
-            earned, missed = score_cell(points, reference[gid], recorded)
+            earned, results = score_items(points, reference[gid], observations(cell))
+            missed = [describe_miss(r) for r in results if not r.correct]
+            if held:
+                earned, missed = 0.0, [f"{HELD}: {hold}"] + missed
+                outcome.flags.add("tampering")
+                kept.append(_note(f"Held for review by your instructor: {hold}."))
+            elif earned < points:
+                labels = [learner_label(r.item) for r in results if not r.correct]
+                kept.append(_note(FAILED_PREFIX + "; ".join(labels)))
             kept.append(new_output("execute_result", data={"text/plain": repr(float(earned))}, execution_count=None))
         cell.outputs = kept
         outcome.cells[gid] = earned
+        outcome.items += [{"cell": gid, "item": r.item, "kind": r.kind, "correct": int(r.correct),
+                           "chosen": r.chosen or "", "points": points, "earned": earned} for r in results]
         if missed and not errored:
             outcome.details.append(f"{gid}: {earned:g}/{points:g} ({'; '.join(missed[:4])}"
                                    + (f"; {len(missed) - 4} more" if len(missed) > 4 else "") + ")")
