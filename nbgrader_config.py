@@ -45,10 +45,15 @@ c.OverwriteCells.add_missing_cells = True
 # HTML written for people (feedback, the formgrader's view of a submission) shows learners' HTML as
 # text; course.grading also removes active outputs before anything is stored (docs/grading.md).
 c.HTMLExporter.sanitize_html = True
+# The learner's page (course.grading.selfpaced, the same one `make check` writes): it opens with the
+# notebook's totals and one line per question, names the checks that failed (never the right values) and
+# marks free-text answers "to be graded by your instructor" until they are.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "course.grading.selfpaced.LearnerFeedback",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbgrader.preprocessors.ClearMarkScheme",
     "course.grading.integrity.ShortFailureMessages",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+c.GenerateFeedback.exporter_class = "course.grading.selfpaced.LearnerFeedbackExporter"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -106,11 +105,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    if shutil.which("bwrap") is None:
-        reason = "bubblewrap is not installed (bash .ci/install-grading)"
-        if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
-            pytest.fail(reason + " -- CI must run this test, not skip it", pytrace=False)
-        pytest.skip(reason)
+    harness.require_bwrap()
     root = harness.make_course(tmp_path_factory.mktemp("hostile") / "course", [A])
     (root.parent / "secret.txt").write_text("the instructor's notes")
     solved = harness.source_notebook(A, NB)
@@ -131,10 +126,11 @@ def hostile(tmp_path_factory):
         "syntax_error": harness.with_cell(good, "map_systems", "system_categories = {'Stable Diffusion': {'generative'}\n"),
         "endless_loop": harness.with_cell(good, "generative_definition", "while True:\n    pass"),
         "huge_output": harness.with_cell(good, "generative_definition",
-                             "for i in range(200_000):\n    print(i, 'x' * 50)\ndefinition = 'b'"),
+                             "for i in range(20_000):\n    print(i, 'x' * 50)\ndefinition = 'b'"),
         "memory_hog": harness.with_cell(good, "generative_definition",
                             "hog = []\nwhile True:\n    hog.append(bytearray(200 * 2**20))"),
-        "kernel_dies": harness.with_cell(good, "generative_definition", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
+        # (signal number 9, SIGKILL, by value: importing ``signal`` is itself flagged, it can outlast a timeout)
+        "kernel_dies": harness.with_cell(good, "generative_definition", "import os\nos.kill(os.getpid(), 9)"),
         "tampered_test": harness.with_cell(harness.with_cell(good, "generative_definition", "definition = 'a'"),
                                "generative_definition_tests", "pass"),
         "deleted_test": harness.without_cell(harness.with_cell(good, "generative_definition", "definition = 'a'"),

@@ -120,7 +120,8 @@ def graded(tmp_path_factory):
     good = _with(_with(released, "double", RIGHT_DOUBLE), "quiz", RIGHT_QUIZ)
     submissions = {
         "correct": good,
-        "wrong": _with(_with(released, "double", "def double(x):\n    return 3 * x"), "quiz",
+        # passes the public check (double(1) == 2), fails both hidden values
+        "wrong": _with(_with(released, "double", "def double(x):\n    return x + 1"), "quiz",
                        'answers = {"a": "y", "b": False}'),
         "half": _with(good, "quiz", 'answers = {"a": "x", "b": False}'),
         "blank": released,
@@ -173,6 +174,12 @@ def test_feedback_names_the_checks_that_failed_never_the_right_values(graded):
            "Checks that did not pass: your answer for 'b'" in html, html[-3000:]
     html = (graded["root"] / "feedback" / "wrong" / A / f"{NB}.html").read_text()
     assert "Checks that did not pass: double of 21 (hidden input); double of -3.5" in html  # names, not values
+    # the class's page opens as `make check`'s does: totals, then a line per question (nbgrader_config.py)
+    assert "autograded: 0 of 4 points" in html
+    assert "0 of 2 points; failed: double of 21 (hidden input), double of -3.5" in html
+    assert "essay</a>: 0 of 1 point (free text, graded by your instructor)" in html  # unanswered: nbgrader's 0
+    answered = (graded["root"] / "feedback" / "active_content" / A / f"{NB}.html").read_text()
+    assert "essay</a>: free text, 1 point: to be graded by your instructor" in answered
 
 
 def test_a_warning_is_shown_as_output_not_scored_as_failure(graded):

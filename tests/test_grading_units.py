@@ -134,6 +134,19 @@ def test_malformed_payloads_are_ignored():
 
 
 # --- cleaning --------------------------------------------------------------------------------------
+def test_output_past_nbgraders_line_limit_is_flagged_whether_or_not_it_was_cut_yet():
+    from course.grading.integrity import TRUNCATED, inspect_executed
+
+    def printed(lines: int, text: str = "") -> object:
+        out = new_output("stream", name="stdout", text=text or "\n".join("x" * lines))
+        return new_notebook(cells=[new_code_cell("print()", outputs=[out])])
+
+    assert inspect_executed(printed(1000), max_lines=1000) == set()
+    assert inspect_executed(printed(1001), max_lines=1000) == {"output_truncated"}
+    assert inspect_executed(printed(1001), max_lines=-1) == set()
+    assert inspect_executed(printed(0, f"0\n{TRUNCATED}"), max_lines=1000) == {"output_truncated"}
+
+
 def test_cleaning_removes_quoted_hidden_tests_and_inert_active_content():
     hidden = "### BEGIN HIDDEN TESTS\nchecks.observe('secret input 123', lambda: f(123))\n### END HIDDEN TESTS"
     source = new_notebook(cells=[_test_cell("t", [])])
@@ -232,8 +245,11 @@ def test_copies_leave_links_out_and_planted_files_are_listed(tmp_path):
     assert (dest / "a.ipynb").read_bytes() == b"" and (dest / "sub" / "data.txt").read_text() == "1"
     assert not (dest / "linked_dir").exists()
     os.link(src / "a.ipynb", src / "hard")
+    (src / "c.ipynb").mkdir()
     found = "\n".join(files.planted(src))
-    for what in ("b.ipynb (a symbolic link", "linked_dir (a symbolic link", "pipe (a FIFO)", "hard (a hard link)"):
+    assert "sub" not in found  # an ordinary folder is not planted
+    for what in ("b.ipynb (a symbolic link", "linked_dir (a symbolic link", "pipe (a FIFO)", "hard (a hard link)",
+                 "c.ipynb (a folder named like a notebook)"):
         assert what in found
     assert files.planted(dest) == []
 
@@ -332,3 +348,18 @@ def test_item_keys_and_what_a_learner_is_shown():
     assert item_key("answers", "answers", "clip") == "answers[clip]"
     assert learner_label(item_key("value", "retrieve on ties")) == "retrieve on ties"
     assert learner_label("answers[clip]") == "your answer for 'clip'"
+
+
+def test_class_feedback_is_the_learners_page_and_the_formgraders_views_are_untouched():
+    from nbgrader.converters import GenerateFeedback
+    from traitlets.config import PyFileConfigLoader
+
+    from course.grading import selfpaced
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(Path(__file__).resolve().parents[1])).load_config()
+    assert list(config.GenerateFeedback.preprocessors) == selfpaced.PREPROCESSORS  # make check's page, the same
+    assert "ClearHiddenTests" in " ".join(selfpaced.PREPROCESSORS)
+    assert "template_name" not in config.HTMLExporter  # the formgrader's own views keep their templates
+    exporter = GenerateFeedback(config=config).exporter_class(config=config)
+    assert isinstance(exporter, selfpaced.LearnerFeedbackExporter)
+    assert (exporter.template_name, exporter.template_file) == ("learner_feedback", "learner.html.j2")

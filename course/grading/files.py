@@ -95,7 +95,8 @@ def copy_regular_files(src: Path, dest: Path, blank: tuple[str, ...] = ()) -> li
 
 
 def planted(folder: Path) -> list[str]:
-    """What in ``folder`` is not a plain file or folder: links, FIFOs, sockets, devices, hard links.
+    """What in ``folder`` is not a plain file or folder (links, FIFOs, sockets, devices, hard links), and
+    folders named like a notebook (made to stand where a graded notebook would be written).
 
     Used on a kernel's working folder after it ran: a kernel has no reason to make any of these, and
     one that did was trying to steer a write outside its sandbox (the grader never follows them).
@@ -110,6 +111,8 @@ def planted(folder: Path) -> list[str]:
                 found.append(f"{rel} (a symbolic link to {os.readlink(path)})")
             elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
                 found.append(f"{rel} (a hard link)")
+            elif stat.S_ISDIR(st.st_mode) and name.endswith(".ipynb"):
+                found.append(f"{rel} (a folder named like a notebook)")
             elif not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
                 found.append(f"{rel} ({describe(st.st_mode)})")
     return found

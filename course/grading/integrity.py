@@ -11,8 +11,8 @@ Flags (one word each, in the report's ``flags`` column):
   or submitted files that would replace a module (``numpy.py``, ``course/``), or code that reaches into
   what the kernel reports to the grader (:func:`course.grading.tampering.reaches_into_grading`: the
   notebook's guarded cells are then scored 0 and held for the instructor's review);
-- ``planted_file``: a kernel made a symbolic link, FIFO, device or hard link in its working folder (a try
-  at steering a write of the grader's; grading never follows them);
+- ``planted_file``: a kernel made a symbolic link, FIFO, device, hard link or folder named like a notebook in its
+  working folder (a try at steering a write of the grader's; grading never follows them);
 - ``cell_timeout``, ``kernel_died``, ``memory_cap``, ``output_truncated``: what happened while it ran.
 """
 
@@ -41,7 +41,7 @@ FLAGS: dict[str, str] = {
     "test_cell_deleted": "a test cell was deleted",
     "tampering": "code reassigns testing, comparison or builtin functions, or reaches into what the kernel "
                  "reports (its guarded cells are then held for review)",
-    "planted_file": "a kernel made a link, FIFO or device in its folder (grading never follows them)",
+    "planted_file": "a kernel made a link, FIFO, device or notebook-named folder (grading never follows them)",
     "cell_timeout": "a cell ran longer than the time limit and was stopped",
     "kernel_died": "the kernel died (memory or CPU cap, or the code killed it)",
     "memory_cap": "a cell ran out of memory (the kernel's memory cap)",
@@ -106,10 +106,15 @@ def inspect_submission(folder: Path, released: dict[str, Any], source: dict[str,
     return found
 
 
-def inspect_executed(nb: Any) -> set[str]:
-    """Flags read from an autograded notebook's outputs."""
+def inspect_executed(nb: Any, max_lines: int = 1000) -> set[str]:
+    """Flags read from an autograded notebook's outputs. ``max_lines`` is nbgrader's ``LimitOutput.max_lines``:
+    a cell whose printed lines exceed it is cut by that step, which may run before or after this one."""
     flags: set[str] = set()
     for cell in nb.cells:
+        printed = sum(len(o.get("text", "").split("\n")) for o in cell.get("outputs", [])
+                      if o.get("output_type") == "stream")
+        if max_lines >= 0 and printed > max_lines:
+            flags.add("output_truncated")
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error" and "Timeout" in str(out.get("ename", "")):
                 flags.add("cell_timeout")

@@ -116,7 +116,9 @@ class ScoreObservations(Preprocessor):
             _write(self.outcome_dir, name, {"reference": scoring.reference_of(nb), "broken": broken})
             return nb, resources
         reference = json.loads(Path(self.reference).read_text()).get(name, {})
-        outcome = scoring.Outcome(flags=inspect_executed(nb))
+        from nbgrader.preprocessors import LimitOutput
+
+        outcome = scoring.Outcome(flags=inspect_executed(nb, LimitOutput(config=self.config).max_lines))
         scoring.score_notebook(nb, reference, outcome, hold=self.hold.get(name))
         _write(self.outcome_dir, name, {"flags": sorted(outcome.flags), "details": outcome.details,
                                         "items": outcome.items})

@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from nbconvert.exporters import HTMLExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Enum, Unicode
+from traitlets.config import Config
 
 from course.grading.learner import Question, is_answered, lines, question_name, read_items, status, totals
 
@@ -41,6 +43,30 @@ class LearnerFeedback(NbGraderPreprocessor):
     source = Unicode("", help="folder of the instructor's notebooks (self-paced mark schemes)").tag(config=True)
     items = Unicode("", help="the grader's items.csv (names of failed checks)").tag(config=True)
 
+    def _items(self, assignment: str) -> Path | None:
+        """``items``, or in a class the course's ``reports/<assignment>/items.csv`` where the grader wrote it."""
+        if self.items:
+            return Path(self.items)
+        if self.mode != "class":
+            return None
+        from nbgrader.coursedir import CourseDirectory
+
+        path = Path(CourseDirectory(config=self.config).root) / "reports" / assignment / "items.csv"
+        return path if path.is_file() else None
+
+    @staticmethod
+    def _pending(info: dict, nb: Any) -> set[str]:
+        """Free-text answers the instructor has still to grade (in the gradebook)."""
+        from nbgrader.api import Gradebook
+
+        free = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade") and c.metadata["nbgrader"].get("solution")]
+        if not free:
+            return set()
+        with Gradebook(info["db_url"]) as gb:
+            return {g for g in free
+                    if gb.find_grade(g, info["notebook"], info["assignment"], info["student"]).needs_manual_grade}
+
     def _schemes(self, notebook: str) -> dict[str, str]:
         path = Path(self.source) / f"{notebook}.ipynb"
         if self.mode != "selfpaced" or not self.source or not path.is_file():
@@ -52,8 +78,10 @@ class LearnerFeedback(NbGraderPreprocessor):
     def preprocess(self, nb: Any, resources: dict) -> tuple[Any, dict]:
         info = resources["nbgrader"]
         notebook, student = info["notebook"], info["student"]
-        failed = read_items(Path(self.items), student) if self.items else {}
+        items = self._items(info["assignment"])
+        failed = read_items(items, student) if items else {}
         schemes = self._schemes(notebook)
+        pending = self._pending(info, nb) if self.mode == "class" else set()
         questions: list[Question] = []
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
@@ -63,8 +91,8 @@ class LearnerFeedback(NbGraderPreprocessor):
             q = Question(notebook, question_name(meta["grade_id"]), float(meta.get("points", 0)), meta.get("score"),
                          free_text=free, answered=not free or is_answered(cell.source),
                          failed=failed.get((notebook, meta["grade_id"]), []))
-            if free and self.mode == "selfpaced":
-                q.score = None
+            if free and (self.mode == "selfpaced" or meta["grade_id"] in pending):
+                q.score = None  # nbgrader reads an ungraded answer as 0 points
             questions.append(q)
             shown: dict[str, Any] = {"status": status(q, self.mode, on_page=True), "name": q.name}
             if free and self.mode == "selfpaced" and q.answered and schemes.get(meta["grade_id"]):
@@ -78,18 +106,37 @@ class LearnerFeedback(NbGraderPreprocessor):
         return nb, resources
 
 
+class LearnerFeedbackExporter(HTMLExporter):
+    """nbgrader's feedback exporter with the learner's page as its template.
+
+    Chosen with ``GenerateFeedback.exporter_class`` (``nbgrader_config.py``), so it applies to feedback
+    only: the formgrader's own views keep their ``HTMLExporter`` templates. The template is set after
+    a section of its own, which wins over the ``HTMLExporter`` template ``GenerateFeedback`` itself names.
+    """
+
+    def __init__(self, config: Config | None = None, **kwargs: Any) -> None:
+        import nbgrader
+
+        ours = Config()
+        ours.LearnerFeedbackExporter.template_name = "learner_feedback"
+        ours.LearnerFeedbackExporter.template_file = "learner.html.j2"
+        ours.LearnerFeedbackExporter.extra_template_basedirs = [
+            str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"), str(TEMPLATES)]
+        merged = Config(config or {})
+        merged.merge(ours)  # a section of this class wins over nbgrader's HTMLExporter settings
+        super().__init__(config=merged, **kwargs)
+
+
+#: ``GenerateFeedback.preprocessors`` for the learner's page (``nbgrader_config.py`` lists the same).
+PREPROCESSORS = ["nbgrader.preprocessors.GetGrades", "course.grading.selfpaced.LearnerFeedback",
+                 "nbgrader.preprocessors.ClearHiddenTests", "nbgrader.preprocessors.ClearMarkScheme",
+                 "course.grading.integrity.ShortFailureMessages", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+
+
 def command_line(mode: str, source: Path | None, items: Path | None) -> list[str]:
     """Arguments for ``nbgrader generate_feedback`` that make the learner's page."""
-    import nbgrader
-
-    nbgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
-    pre = ["nbgrader.preprocessors.GetGrades", "course.grading.selfpaced.LearnerFeedback",
-           "nbgrader.preprocessors.ClearHiddenTests", "nbgrader.preprocessors.ClearMarkScheme",
-           "course.grading.integrity.ShortFailureMessages", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
-    args = [f"--GenerateFeedback.preprocessors={p}" for p in pre]
-    args += ["--HTMLExporter.template_name=learner_feedback", "--HTMLExporter.template_file=learner.html.j2",
-             f"--HTMLExporter.extra_template_basedirs={nbgrader_templates}",
-             f"--HTMLExporter.extra_template_basedirs={TEMPLATES}",
+    args = [f"--GenerateFeedback.preprocessors={p}" for p in PREPROCESSORS]
+    args += ["--GenerateFeedback.exporter_class=course.grading.selfpaced.LearnerFeedbackExporter",
              f"--LearnerFeedback.mode={mode}"]
     if source is not None:
         args.append(f"--LearnerFeedback.source={os.fspath(source)}")

@@ -20,10 +20,17 @@ torch_index=${TORCH_INDEX-https://download.pytorch.org/whl/cpu}
 
 install -d -m 0755 "$prefix" "$prefix/deploy"
 [ -x "$prefix/.venv/bin/python" ] || "$python" -m venv "$prefix/.venv"
+# The package is built from a private copy of what it is made of: a build writes build/ and
+# *.egg-info next to pyproject.toml, which must not happen in the clone (two installs at once would
+# share them, and the clone stays as it was checked out).
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+cp -r "$src/pyproject.toml" "$src/README.md" "$src/LICENSE" "$src/course" "$stage/"
+find "$stage" -name __pycache__ -prune -exec rm -rf {} +
 "$prefix/.venv/bin/python" -m pip install --quiet -c "$src/constraints.txt" \
-  ${torch_index:+--extra-index-url "$torch_index"} "$src[hub]"
+  ${torch_index:+--extra-index-url "$torch_index"} "$stage[hub]"
 # the course package itself as a copy (never an editable link back into the clone)
-"$prefix/.venv/bin/python" -m pip install --quiet --no-deps --force-reinstall "$src"
+"$prefix/.venv/bin/python" -m pip install --quiet --no-deps --force-reinstall "$stage"
 install -m 0644 "$src/nbgrader_config.py" "$src/constraints.txt" "$prefix/"
 rm -rf "$prefix/deploy/jupyterhub"
 cp -r "$src/deploy/jupyterhub" "$prefix/deploy/jupyterhub"
