@@ -75,3 +75,24 @@ def test_copy_missing_reports_what_it_copied_and_rejects_bad_folders(tmp_path):
     with pytest.raises(NotADirectoryError):
         workspace.copy_missing(src, tmp_path / "file")
     assert workspace.main(["only-one"]) == 2
+
+
+def test_make_tests_xdist_groups_keep_each_group_on_one_worker(tmp_path):
+    """`make test` runs with ``--dist loadgroup``: the tests of one assignment share its graded course only
+    if they share a worker. Some pytest and pytest-xdist pairs ignore the groups silently."""
+    import sys
+
+    for name in ("a", "b"):
+        (tmp_path / f"test_{name}.py").write_text(
+            f"import os, pytest\npytestmark = pytest.mark.xdist_group('{name}')\n"
+            "@pytest.mark.parametrize('i', range(4))\n"
+            "def test_x(i):\n    print(os.environ['PYTEST_XDIST_WORKER'])\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v",
+                           "-p", "no:cacheprovider", str(tmp_path)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    workers: dict[str, set[str]] = {"a": set(), "b": set()}
+    for worker, group in re.findall(r"\[(gw\d)\].*PASSED test_([ab])\.py", proc.stdout):
+        workers[group].add(worker)
+    assert all(len(w) == 1 for w in workers.values()), workers
