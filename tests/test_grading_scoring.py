@@ -180,6 +180,7 @@ def test_feedback_names_the_checks_that_failed_never_the_right_values(graded):
     assert "essay</a>: 0 of 1 point (free text, graded by your instructor)" in html  # unanswered: nbgrader's 0
     answered = (graded["root"] / "feedback" / "active_content" / A / f"{NB}.html").read_text()
     assert "essay</a>: free text, 1 point: to be graded by your instructor" in answered
+    assert "Score: 0 / 5</b>" in html and "Score: 4 / 5 so far: free text still to be graded" in answered
 
 
 def test_a_warning_is_shown_as_output_not_scored_as_failure(graded):

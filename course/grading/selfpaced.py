@@ -102,8 +102,21 @@ class LearnerFeedback(NbGraderPreprocessor):
             "title": f"{notebook}: {totals(questions, self.mode)}",
             "questions": [{"name": q.name, "status": status(q, self.mode, on_page=True)} for q in questions],
             "lines": lines(notebook, questions, self.mode),
+            "score": self._score(info, pending) if self.mode == "class" else "",
         }
         return nb, resources
+
+    @staticmethod
+    def _score(info: dict, pending: set[str]) -> str:
+        """The notebook's grade as the gradebook holds it (``GetGrades`` put it in ``info``)."""
+        if "score" not in info:
+            return ""
+        text = f"Score: {float(info['score']):g} / {float(info['max_score']):g}"
+        if float(info.get("late_penalty") or 0) > 0:
+            text += f" (after a late-submission penalty of {float(info['late_penalty']):g})"
+        if pending:
+            text += " so far: free text still to be graded"
+        return text
 
 
 class LearnerFeedbackExporter(HTMLExporter):
