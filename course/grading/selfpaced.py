@@ -8,7 +8,8 @@ answers read "to be graded by your instructor" in a class (``mode = "class"``); 
 check (``mode = "selfpaced"``) a written answer is shown beside the mark scheme of the instructor's
 notebook (``source``), for self-assessment, and an unwritten one is not (the mark scheme stays hidden).
 
-``make check`` passes it on nbgrader's command line (:func:`command_line`).
+``make check`` passes it on nbgrader's command line (:func:`command_line`); a class gets the same page
+from ``nbgrader_config.py`` (``GenerateFeedback.exporter_class``).
 """
 
 from __future__ import annotations
@@ -123,8 +124,9 @@ class LearnerFeedbackExporter(HTMLExporter):
     """nbgrader's feedback exporter with the learner's page as its template.
 
     Chosen with ``GenerateFeedback.exporter_class`` (``nbgrader_config.py``), so it applies to feedback
-    only: the formgrader's own views keep their ``HTMLExporter`` templates. The template is set after
-    a section of its own, which wins over the ``HTMLExporter`` template ``GenerateFeedback`` itself names.
+    only: the formgrader's own views keep their ``HTMLExporter`` templates. The template is set in a
+    configuration section of this class, which wins over the ``HTMLExporter`` template that
+    ``GenerateFeedback`` names for itself.
     """
 
     def __init__(self, config: Config | None = None, **kwargs: Any) -> None:
