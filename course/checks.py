@@ -63,26 +63,34 @@ def self_check(answers: Mapping[str, Any], hashes: Mapping[str, str], salt: str)
     return len(right)
 
 
-def expect_answered(answers: Any, keys: Iterable[str], allowed: Iterable[Any] | None = None,
+def expect_answered(answers: Any, keys: Iterable[str],
+                    allowed: Iterable[Any] | Mapping[str, Iterable[Any] | None] | None = None,
                     name: str = "answers") -> None:
     """Raise a readable AssertionError unless ``answers`` is a dict with every key answered.
 
-    With ``allowed``, each answer (or each member of a set answer) must be one of them.
+    With ``allowed``, each answer (or each member of a set answer) must be one of them; a dict gives
+    each key its own options (``None``: any value of the right kind, such as a number).
     """
     assert isinstance(answers, dict), f"`{name}` should be a dict, but it is a {type(answers).__name__}."
+    keys = list(keys)
     missing = [k for k in keys if k not in answers]
     assert not missing, f"`{name}` has no entry for: {', '.join(map(repr, missing))}. Please do not remove keys."
     open_ = [k for k in keys if answers[k] is Ellipsis]
     assert not open_, f"Still to answer in `{name}` (replace the `...`): {', '.join(map(repr, open_))}."
-    if allowed is not None:
-        ok = {canonical(a) for a in allowed}
-        for k in keys:
-            members = answers[k] if isinstance(answers[k], (set, frozenset, list, tuple)) else [answers[k]]
-            bad = [m for m in members if _safe_canonical(m) not in ok]
-            assert not bad, (
-                f"`{name}[{k!r}]` contains {', '.join(map(repr, bad))}, which is not one of the allowed "
-                f"answers: {', '.join(map(repr, allowed))}."
-            )
+    if allowed is None:
+        return
+    for k in keys:
+        options = allowed.get(k) if isinstance(allowed, Mapping) else allowed
+        if options is None:
+            continue
+        options = list(options)
+        ok = {canonical(a) for a in options}
+        members = answers[k] if isinstance(answers[k], (set, frozenset, list, tuple)) else [answers[k]]
+        bad = [m for m in members if _safe_canonical(m) not in ok]
+        assert not bad, (
+            f"`{name}[{k!r}]` contains {', '.join(map(repr, bad))}, which is not one of the allowed "
+            f"answers: {', '.join(map(repr, options))}."
+        )
 
 
 def _safe_canonical(value: Any) -> str | None:

@@ -190,6 +190,13 @@ def test_expect_answered_explains_what_is_missing():
     checks.expect_answered({"a": {"Generative"}}, ["a"], allowed=["generative"])
 
 
+def test_expect_answered_takes_options_per_key():
+    per_key = {"q1": ["a", "b"], "q2": [True, False], "n": None}
+    checks.expect_answered({"q1": "B", "q2": False, "n": 1040}, ["q1", "q2", "n"], allowed=per_key)
+    with pytest.raises(AssertionError, match=r"`answers\['q2'\]` contains 'a'.*True, False"):
+        checks.expect_answered({"q1": "a", "q2": "a", "n": 3}, ["q1", "q2", "n"], allowed=per_key)
+
+
 
 def test_expect_close_and_shape_messages():
     checks.expect_close(torch.tensor([1.0, 2.0]), [1.0, 2.0 + 1e-7])
