@@ -81,8 +81,8 @@ definition = "b" if not reached else "a"
 # student -> (expected autograded score or None if not graded, expected flags)
 EXPECTED = {
     "correct": (12.0, set()),
-    # 2 of 11 systems right (6 x 2/11), 2 of 8 claims (the two true ones, 4 x 2/8), definition wrong
-    "wrong": (round(6 * 2 / 11 + 4 * 2 / 8, 3), set()),
+    # 2 of 11 systems right (6 x 2/11), 3 of 8 claims (the three true ones, 4 x 3/8), definition wrong
+    "wrong": (round(6 * 2 / 11 + 4 * 3 / 8, 3), set()),
     "empty": (0.0, set()),
     "syntax_error": (6.0, set()),
     "endless_loop": (10.0, {"cell_timeout"}),
