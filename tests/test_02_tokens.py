@@ -36,3 +36,9 @@ def test_mostly_english_merges_make_other_languages_pay(metrics):
     assert bal["en"] > en["en"]                                   # English loses its advantage with balanced merges
     spread = lambda d: max(d.values()) - min(d.values())          # noqa: E731
     assert spread(bal) < spread(en) - 0.03                        # "spreads the cost more evenly"
+
+
+def test_balanced_merges_leave_polish_and_turkish_paying_more(metrics):
+    """04_tokens: "even with balanced merges, Polish and Turkish words cost more tokens per character than English"."""
+    bal = {lang: metrics[f"bpe_tpc_balanced_{lang}"] for lang in LANGUAGES}
+    assert min(bal["pl"], bal["tr"]) > 1.05 * bal["en"], bal
