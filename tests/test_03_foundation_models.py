@@ -96,3 +96,9 @@ def test_the_model_hallucinates_and_retrieval_fixes_it(metrics):
     assert metrics["retrieval_right_fact"] >= 0.95, metrics
     assert metrics["accuracy_unseen_with_retrieval"] >= 0.8, metrics                # the issue's target
     assert metrics["assistant_unseen_well_formed"] >= 0.9 and metrics["assistant_unseen_correct"] <= 0.25, metrics
+
+
+def test_a_retrieved_fact_wins_over_what_the_model_read(metrics):
+    """03c: "the town on the line above the question wins over the town in its weights" (150 known people)."""
+    assert metrics["known_follow_prompt"] >= 0.9, metrics
+    assert metrics["known_keep_memory"] <= 0.1, metrics
