@@ -40,6 +40,28 @@ def test_course_map_lists_every_assignment_with_its_points(where):
             f"{where} gives {assignment} {listed[number]:g} points; its notebooks carry {assignment_points(assignment):g}"
 
 
+def notebook_minutes(assignment: str) -> int:
+    """The sum of the "Time: about N minutes" that each notebook of the assignment states."""
+    total = 0
+    for name in harness.notebooks(assignment):
+        text = harness.source_notebook(assignment, name).cells[0].source
+        found = re.search(r"Time:\*\*\s*about (\d+) minutes", text)
+        assert found, f"{assignment}/{name} states no time in its first cell"
+        total += int(found.group(1))
+    return total
+
+
+@pytest.mark.parametrize("where", ["README.md", "source/START_HERE.ipynb"])
+def test_stated_module_times_add_up(where):
+    path = REPO / where
+    text = path.read_text() if path.suffix == ".md" else "\n".join(c.source for c in nbformat.read(path, 4).cells)
+    rows = re.findall(r"^\|\s*`?(\d\d)[^\n]*?\|\s*([\d +]+) min\s*\|\s*\d+\s*\|\s*$", text, flags=re.M)
+    stated = {number: sum(int(x) for x in minutes.split("+")) for number, minutes in rows}
+    for assignment in harness.assignments():
+        assert stated.get(assignment[:2]) == notebook_minutes(assignment), \
+            f"{where} gives {assignment} {stated.get(assignment[:2])} min; its notebooks state {notebook_minutes(assignment)}"
+
+
 def test_start_here_links_to_every_notebook():
     nb = nbformat.read(REPO / "source" / "START_HERE.ipynb", 4)
     links = set(re.findall(r"\]\(([^)]+\.ipynb)\)", "\n".join(c.source for c in nb.cells)))
