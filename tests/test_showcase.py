@@ -24,14 +24,15 @@ def test_showcase_was_built_from_the_current_notebooks():
 def test_showcase_samples_have_the_documented_shapes():
     data = showcase.load()
     assert data["vae_samples"].shape == (24, 64) and 0 <= data["vae_samples"].min() <= data["vae_samples"].max() <= 1
-    assert data["gan_samples"].shape == (1000, 2) and np.isfinite(data["gan_samples"]).all()
+    for key in ("gan_samples", "diffusion_samples"):
+        assert data[key].shape == (1000, 2) and np.isfinite(data[key]).all()
     assert len(data["names_t05"]) == len(data["names_t10"]) == 10
     assert all(name.isalpha() for name in data["names_t05"] + data["names_t10"])
     cm = data["language_confusion"]
     assert cm.shape == (len(data["language_classes"]),) * 2 == (10, 10) and cm.min() >= 0
 
 
-def test_showcase_figure_has_four_titled_panels():
+def test_showcase_figure_has_five_titled_panels():
     fig = showcase.draw()
     titled = [ax for ax in fig.axes if ax.get_title()]
-    assert len(titled) == 4
+    assert len(titled) == 5
