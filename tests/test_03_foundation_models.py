@@ -102,3 +102,9 @@ def test_a_retrieved_fact_wins_over_what_the_model_read(metrics):
     """03c: "the town on the line above the question wins over the town in its weights" (150 known people)."""
     assert metrics["known_follow_prompt"] >= 0.9, metrics
     assert metrics["known_keep_memory"] <= 0.1, metrics
+
+
+def test_finetuning_adds_a_few_points_to_the_probe_most_at_k100(metrics):
+    """03a: "fine-tuning, which starts from the probe, adds two to four points (the most at k = 100)"."""
+    gain = {k: metrics[f"fm_finetune_k{k}"] - metrics[f"fm_probe_k{k}"] for k in (5, 20, 100)}
+    assert all(1 <= g <= 5 for g in gain.values()) and gain[100] == max(gain.values()), gain
