@@ -9,9 +9,9 @@ answer earns an equal share of its cell's points):
 
 - **uniform guessing**: every answer drawn at random from its allowed options (a set answer from
   all subsets of them); its expected score;
-- **one constant per question**: one answer repeated for every key of a question (for a table, one
-  answer per column, repeated down the rows), the best such constant chosen with hindsight. A
-  question with a single key has no pattern to repeat: it counts as guessed.
+- **one constant per question**: one answer repeated for every key of a question (for a table scored
+  row by row, one row repeated down the table, i.e. one answer per column), the best such constant
+  chosen with hindsight. A question with a single key has no pattern to repeat: it counts as guessed.
 
 Both are compared with the notebook's autograded points (every test cell, answers and code alike).
 """
