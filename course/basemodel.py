@@ -56,13 +56,13 @@ class BaseConfig:
     vocab_size: int = len(CHARS)
 
 
-def rotate(x: torch.Tensor) -> torch.Tensor:
-    """Rotary position embedding (RoPE) of ``batch x heads x length x head_dim`` queries or keys: each pair of
-    numbers is turned by an angle that grows with the position, so that attention scores depend on how far
-    apart two positions are, not on where they are."""
+def rotate(x: torch.Tensor, start: int = 0) -> torch.Tensor:
+    """Rotary position embedding (RoPE) of ``batch x heads x length x head_dim`` queries or keys at positions
+    ``start, start + 1, ...``: each pair of numbers is turned by an angle that grows with the position, so that
+    attention scores depend on how far apart two positions are, not on where they are."""
     n, d = x.shape[-2], x.shape[-1]
     freq = 10000.0 ** (-torch.arange(0, d, 2, dtype=torch.float32) / d)
-    angle = torch.arange(n, dtype=torch.float32)[:, None] * freq[None, :]
+    angle = torch.arange(start, start + n, dtype=torch.float32)[:, None] * freq[None, :]
     cos, sin = angle.cos(), angle.sin()
     x1, x2 = x[..., 0::2], x[..., 1::2]
     return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).flatten(-2)
@@ -79,10 +79,18 @@ class CausalBlock(nn.Module):
         self.proj = nn.Linear(cfg.dim, cfg.dim)
         self.ff = nn.Sequential(nn.Linear(cfg.dim, 4 * cfg.dim), nn.GELU(), nn.Linear(4 * cfg.dim, cfg.dim))
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, cache: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """``cache`` (for generation): the keys and values of the positions before ``h``, extended in place."""
         b, n, d = h.shape
         q, k, v = self.qkv(self.norm1(h)).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        attn = F.scaled_dot_product_attention(rotate(q), rotate(k), v, is_causal=True).transpose(1, 2).reshape(b, n, d)
+        start = cache[0].shape[2] if cache else 0
+        q, k = rotate(q, start), rotate(k, start)
+        if cache is not None:
+            if cache:
+                k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
+            cache[:] = [k, v]
+        # one new position attends to all earlier ones; a first pass attends causally
+        attn = F.scaled_dot_product_attention(q, k, v, is_causal=start == 0).transpose(1, 2).reshape(b, n, d)
         h = h + self.proj(attn)
         return h + self.ff(self.norm2(h))
 
@@ -100,13 +108,15 @@ class BaseModel(nn.Module):
         self.norm = nn.LayerNorm(c.dim)
         self.head = nn.Linear(c.dim, c.vocab_size)
 
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        if ids.dim() != 2 or ids.shape[1] > self.cfg.context:
+    def forward(self, ids: torch.Tensor, cache: list[list[torch.Tensor]] | None = None) -> torch.Tensor:
+        """``cache`` (for generation): one list per block, empty at first, that keeps the keys and values seen."""
+        seen = cache[0][0].shape[2] if cache and cache[0] else 0
+        if ids.dim() != 2 or seen + ids.shape[1] > self.cfg.context:
             raise ValueError(f"ids should be batch x length with length <= {self.cfg.context}, "
-                             f"got shape {tuple(ids.shape)}")
+                             f"got shape {tuple(ids.shape)}" + (f" after {seen} cached positions" if seen else ""))
         h = self.tok(ids)
-        for block in self.blocks:
-            h = block(h)
+        for i, block in enumerate(self.blocks):
+            h = block(h, cache[i] if cache is not None else None)
         return self.head(self.norm(h))
 
 
@@ -140,15 +150,20 @@ def complete_many(model: BaseModel, prompts: Sequence[str], max_chars: int = 40,
     stop_id = _INDEX[stop]
     for members in groups.values():
         ids = torch.stack([encode(prompts[i]) for i in members])
+        # prompt and answer fit the context: keep each block's keys and values, feed one new character per step;
+        # longer: run the model on the last `context` characters at every step
+        cache: list[list[torch.Tensor]] | None = [[] for _ in model.blocks] if ids.shape[1] + max_chars <= model.cfg.context else None
         done = torch.zeros(len(members), dtype=torch.bool)
         out = []
+        step_in = ids
         for _ in range(max_chars):
-            nxt = model(ids[:, -model.cfg.context:])[:, -1].argmax(-1)
+            logits = model(step_in, cache) if cache is not None else model(ids[:, -model.cfg.context:])
+            nxt = logits[:, -1].argmax(-1)
             out.append(nxt)
             done |= nxt == stop_id
             if done.all():
                 break
-            ids = torch.cat([ids, nxt[:, None]], 1)
+            ids, step_in = torch.cat([ids, nxt[:, None]], 1), nxt[:, None]
         chars = torch.stack(out, 1).tolist()
         for row, i in zip(chars, members):
             answers[i] = decode(row[: row.index(stop_id)] if stop_id in row else row)

@@ -71,6 +71,33 @@ def test_encode_decode_and_bad_input():
         basemodel.encode(["a"])
 
 
+def _greedy_without_cache(model, prompt: str, max_chars: int) -> str:
+    """The definition of greedy decoding: run the model on the whole text (its last `context` characters) each step."""
+    ids = basemodel.encode(prompt)
+    out = []
+    with torch.no_grad():
+        for _ in range(max_chars):
+            nxt = int(model(ids[-model.cfg.context:][None])[0, -1].argmax())
+            if basemodel.CHARS[nxt] == "\n":
+                break
+            out.append(nxt)
+            ids = torch.cat([ids, torch.tensor([nxt])])
+    return basemodel.decode(out)
+
+
+def test_cached_generation_gives_the_answers_of_plain_greedy_decoding():
+    """complete_many keeps keys and values between steps when prompt and answer fit the context; a prompt longer
+    than that takes the plain path. Either way the answers are those of running the model on the whole text."""
+    model = basemodel.load_pretrained()
+    long_prompt = "\n".join(f"{w} -> {w[::-1]}" for w in ("lamp", "stone", "river", "cloud") * 6) + "\nmoon ->"
+    assert len(long_prompt) + 16 > model.cfg.context
+    prompts = ["Write each word backwards.\nsun ->", "upper: cat =", "Q: Where does", "User: Where is Istra?\nBot:",
+               long_prompt]
+    got = basemodel.complete_many(model, prompts, 16)
+    assert got == [_greedy_without_cache(model, p, 16) for p in prompts]
+    assert got[0] and got[-1]  # something was generated on both paths
+
+
 def test_complete_many_agrees_with_complete_and_continuation_probability_is_a_probability():
     model = basemodel.load_pretrained()
     prompts = ["Write each word twice.\nsun ->", "reverse: lamp =", "Q: Where does X", "upper: cat ="]
