@@ -70,5 +70,5 @@ def test_points_per_notebook(graded):
     per_nb: dict[str, float] = {}
     for c in run.results["solution"].cells:
         per_nb[c.notebook] = per_nb.get(c.notebook, 0) + c.max_score
-    expected = {"01_char_models": 13, "02_gpt_vs_bert": 11, "03_scale": 5, "04_tokens": 9}
+    expected = {"01_char_models": 13, "02_gpt_vs_bert": 11, "03_scale": 5, "04_tokens": 12}
     assert {name: per_nb.get(name) for name in expected} == expected
