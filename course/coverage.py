@@ -35,7 +35,7 @@ for _s in _seeds:
 _out = []
 for _s in _seeds:
     _model, _ = train_denoiser(seed=_s, desc=f"diffusion, seed {_s}")
-    _samples, _ = sample(_model, seed=_s + 1)  # seed 0: the notebook's own run (sampled with seed 1)
+    _samples, _ = sample(_model, 1000, _s + 1, betas, alpha_bars)  # seed 0: the notebook's own run (sampled with seed 1)
     _out.append({"diffusion_modes_covered": modes_covered(_samples, centres, STD),
                  "diffusion_share_near_a_mode": float(mode_shares(_samples, centres, STD).sum())})
 """,

@@ -88,3 +88,42 @@ def test_one_title_headings_in_order_and_a_text_alternative_for_every_figure(pat
             following = [c.source for c in nb.cells[i + 1:i + 3] if c.cell_type == "markdown"]
             assert any(t.lstrip().startswith("*Figure") for t in following), \
                 f"cell {i} shows a figure without a '*Figure: ...*' text alternative after it"
+
+
+# How each notebook's time is estimated (README, "How long it takes"): reading its prose at 150 words a minute,
+# reading and running its given code at 20 lines a minute, 5 minutes for each function the learner writes,
+# 1 minute per point of a structured question and 2 minutes per point of an answer written for a person to mark.
+WORDS_PER_MINUTE, CODE_LINES_PER_MINUTE, MINUTES_PER_FUNCTION = 150, 20, 5
+MINUTES_PER_QUESTION_POINT, MINUTES_PER_WRITTEN_POINT = 1, 2
+
+
+def estimated_minutes(nb) -> float:
+    """The README's rule applied to one notebook."""
+    minutes = 0.0
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown" and meta.get("grade"):
+            minutes += MINUTES_PER_WRITTEN_POINT * meta["points"]
+        elif cell.cell_type == "markdown":
+            minutes += len(re.findall(r"\w+", cell.source)) / WORDS_PER_MINUTE
+        elif meta.get("grade"):  # a test cell: a structured question records answers, otherwise a function
+            structured = "record_answers(" in cell.source
+            minutes += MINUTES_PER_QUESTION_POINT * meta["points"] if structured else MINUTES_PER_FUNCTION
+        elif not meta:
+            minutes += len(cell.source.splitlines()) / CODE_LINES_PER_MINUTE
+    return minutes
+
+
+def test_each_notebooks_stated_time_follows_the_readmes_rule():
+    """Stated times are estimates from one rule, not guesses: each within 15% (or 5 minutes) of it."""
+    readme = (REPO / "README.md").read_text()
+    assert f"{WORDS_PER_MINUTE} words a minute" in readme and f"{CODE_LINES_PER_MINUTE} lines a minute" in readme
+    off = {}
+    for assignment in harness.assignments():
+        for name in harness.notebooks(assignment):
+            nb = harness.source_notebook(assignment, name)
+            stated = int(re.search(r"Time:\*\*\s*about (\d+) minutes", nb.cells[0].source).group(1))
+            rule = estimated_minutes(nb)
+            if abs(stated - rule) > max(5, 0.15 * rule):
+                off[f"{assignment}/{name}"] = (stated, round(rule))
+    assert not off, f"stated against estimated minutes (round the estimate to 5 minutes): {off}"
