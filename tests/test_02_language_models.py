@@ -32,10 +32,28 @@ def test_temperature_trades_novelty_for_plausibility(metrics):
     assert metrics["sample_novelty_t1"] >= 0.5            # at T = 1 most samples are new names
     assert metrics["sample_plausibility_t1"] >= 0.6       # ... and most still look like names
     assert metrics["sample_plausibility_t3"] < metrics["sample_plausibility_t1"] - 0.3
-    # the two comparisons that Question 1 asks about (T = 0.5 against T = 2)
+    # the trade-off section 7 reads off the plot (T = 0.5 against T = 2)
     assert metrics["sample_novelty_t2"] > metrics["sample_novelty_t05"] + 0.2
     assert metrics["sample_plausibility_t2"] < metrics["sample_plausibility_t05"] - 0.3
 
+
+
+def test_top_k_and_top_p_cut_the_tail(metrics):
+    """The measured claims of 01_char_models, section 8 (300 samples per setting at T = 1)."""
+    assert metrics["filtered_novelty_all"] == metrics["sample_novelty_t1"]        # the same draws as T = 1
+    # the two predictions of Question 1: top_k = 3 more plausible, top_p = 0.5 less novel than no filter
+    assert metrics["filtered_plausibility_k3"] > metrics["filtered_plausibility_all"] + 0.15
+    assert metrics["filtered_novelty_p05"] < metrics["filtered_novelty_all"] - 0.3
+    assert metrics["filtered_variety_p05"] < 0.6                                  # many samples repeat
+    # the tighter the filter, the fewer new names and the more plausible ones
+    for chain in (("all", "k10", "k5", "k3"), ("all", "p095", "p09", "p075", "p05")):
+        novelty = [metrics[f"filtered_novelty_{s}"] for s in chain]
+        plausibility = [metrics[f"filtered_plausibility_{s}"] for s in chain]
+        assert novelty == sorted(novelty, reverse=True), (chain, novelty)
+        assert all(b >= a - 0.01 for a, b in zip(plausibility, plausibility[1:])), (chain, plausibility)
+    # top_p = 0.9 pays less novelty than T = 0.75 for about the same plausibility
+    assert metrics["filtered_novelty_p09"] > metrics["sample_novelty_t075"] + 0.04
+    assert metrics["filtered_plausibility_p09"] >= metrics["sample_plausibility_t075"] - 0.02
 
 def test_gpt_generates_and_masked_model_fills_in(metrics):
     assert metrics["gpt_test_nll"] <= 2.2
@@ -70,5 +88,5 @@ def test_points_per_notebook(graded):
     per_nb: dict[str, float] = {}
     for c in run.results["solution"].cells:
         per_nb[c.notebook] = per_nb.get(c.notebook, 0) + c.max_score
-    expected = {"01_char_models": 13, "02_gpt_vs_bert": 11, "03_scale": 5, "04_tokens": 12}
+    expected = {"01_char_models": 16, "02_gpt_vs_bert": 17, "03_scale": 5, "04_tokens": 12}
     assert {name: per_nb.get(name) for name in expected} == expected
