@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import matplotlib
 
@@ -32,6 +35,17 @@ def test_setup_uses_one_thread_and_a_colour_blind_safe_palette():
     course.setup(seed=0)
     assert torch.get_num_threads() == 1
     assert mpl.rcParams["axes.prop_cycle"].by_key()["color"][:3] == course.runtime.PALETTE[:3]
+
+
+def test_setup_gives_the_linear_algebra_libraries_one_thread_too():
+    # a fresh interpreter that starts with two BLAS/OpenMP threads; SciPy's OpenBLAS loads after setup
+    script = (
+        "import numpy, course; course.setup(seed=0); import scipy.linalg, sklearn.linear_model; "
+        "from threadpoolctl import threadpool_info; print(sorted({p['num_threads'] for p in threadpool_info()}))"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[1]", out.stdout + out.stderr
 
 
 @pytest.mark.parametrize("kwargs", [{"seed": -1}, {"seed": 1.5}, {"threads": 0}])
