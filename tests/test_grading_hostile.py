@@ -123,7 +123,7 @@ def hostile(tmp_path_factory):
         "correct": good,
         "wrong": wrong,
         "empty": released,
-        "syntax_error": harness.with_cell(good, "map_systems", "system_categories = {'Stable Diffusion': {'generative'}\n"),
+        "syntax_error": harness.with_cell(good, "map_systems", "system_categories = {'protein backbone generator': {'generative'}\n"),
         "endless_loop": harness.with_cell(good, "generative_definition", "while True:\n    pass"),
         "huge_output": harness.with_cell(good, "generative_definition",
                              "for i in range(20_000):\n    print(i, 'x' * 50)\ndefinition = 'b'"),
