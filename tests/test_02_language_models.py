@@ -35,6 +35,12 @@ def test_temperature_trades_novelty_for_plausibility(metrics):
     # the trade-off section 7 reads off the plot (T = 0.5 against T = 2)
     assert metrics["sample_novelty_t2"] > metrics["sample_novelty_t05"] + 0.2
     assert metrics["sample_plausibility_t2"] < metrics["sample_plausibility_t05"] - 0.3
+    # Question 1's sharper_lower_nll is False: the logits divided by 0.5 predict the test names worse, worse even
+    # than the bigram model; flattening by the same factor (T = 2) costs much less (section 7)
+    assert abs(metrics["rnn_test_nll_t1"] - metrics["rnn_test_nll"]) < 1e-6
+    assert metrics["rnn_test_nll_t05"] > metrics["rnn_test_nll"] + 0.3
+    assert metrics["rnn_test_nll_t05"] > metrics["bigram_test_nll"]
+    assert metrics["rnn_test_nll_t2"] - metrics["rnn_test_nll"] < (metrics["rnn_test_nll_t05"] - metrics["rnn_test_nll"]) / 2
 
 
 

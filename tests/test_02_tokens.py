@@ -42,3 +42,15 @@ def test_balanced_merges_leave_polish_and_turkish_paying_more(metrics):
     """04_tokens: "even with balanced merges, Polish and Turkish words cost more tokens per character than English"."""
     bal = {lang: metrics[f"bpe_tpc_balanced_{lang}"] for lang in LANGUAGES}
     assert min(bal["pl"], bal["tr"]) > 1.05 * bal["en"], bal
+
+
+def test_extra_params_key_counts_the_notebooks_own_vocabularies(metrics):
+    """Question `extra_params_500`: the key is the 400 extra tokens times 64 + 64 + 1 parameters each, which holds
+    only while the 500 merges make 500 different strings (two merges can make the same one, section 4)."""
+    from courses import REPO
+    from test_answer_keys import questions
+
+    qs, _ = questions(REPO / "source/02_language_models/04_tokens.ipynb")
+    [key] = [v for q in qs for item, v in q.key.items() if item.endswith(": extra_params_500")]
+    new_tokens = metrics["bpe_new_tokens_k500"] - metrics["bpe_new_tokens_k100"]
+    assert key == new_tokens * (64 + 64 + 1), (key, new_tokens)
