@@ -115,6 +115,23 @@ def eval_words() -> list[str]:
     return list(_words()[1])
 
 
+def new_people(n: int, seed: int) -> list[Person]:
+    """``n`` more people the model was never told about, for tuning it to admit what it does not know.
+
+    Their names are drawn as the pretraining text draws the one-off people of its passages (a fact stated,
+    then asked about), so by chance a name may match one of those; such a person's fact stood beside its
+    question once, it was never a fact to remember. None is a :func:`known_people` or :func:`unseen_people`
+    name, nor starts like one."""
+    rng = random.Random(f"new people {seed}")
+    known, unseen = _people(SEED)
+    taken = {p.name for p in known + unseen}
+    people: list[Person] = []
+    while len(people) < n:
+        people.append(_fresh_person(rng, taken))
+        taken.add(people[-1].name)
+    return people
+
+
 def _fact_sentence(p: Person, rng: random.Random) -> str:
     return rng.choice((
         f"{p.name} lives in {p.town}.",

@@ -122,3 +122,32 @@ def test_finetuning_adds_a_few_points_to_the_probe_most_at_k100(metrics):
     """03a: "fine-tuning, which starts from the probe, adds two to four points (the most at k = 100)"."""
     gain = {k: metrics[f"fm_finetune_k{k}"] - metrics[f"fm_probe_k{k}"] for k in (5, 20, 100)}
     assert all(1 <= g <= 5 for g in gain.values()) and gain[100] == max(gain.values()), gain
+
+
+def test_preference_tuning_teaches_when_to_abstain(metrics):
+    """03c section 7, on people no pair mentions. The bounds are wider than one run's numbers: trial runs of the same
+    recipe with other batch orders and other new people moved each share by up to about 0.4, as another CPU's
+    rounding may; the order of the three models never changed."""
+    assert metrics["pref_before_abstain_unseen"] <= 0.05, metrics                  # "never abstains"
+    assert metrics["pref_before_known_right"] >= 0.9, metrics
+    assert metrics["pref_dpo_abstain_unseen"] >= 0.3, metrics
+    assert metrics["pref_dpo_known_right"] >= 0.8, metrics                         # "still answers nearly all"
+    assert metrics["pref_dpo_known_idk"] <= 0.15, metrics
+    assert metrics["pref_sft_abstain_unseen"] >= 0.3, metrics                      # "taught it the new reply"
+    assert metrics["pref_sft_known_idk"] >= 0.15, metrics                          # "... but not when to use it"
+    assert metrics["pref_sft_known_idk"] >= metrics["pref_dpo_known_idk"] + 0.1, metrics
+    assert metrics["pref_sft_known_right"] <= metrics["pref_dpo_known_right"] - 0.1, metrics
+
+
+def test_new_people_are_new():
+    """textworld.new_people: none is a known or unseen person, and only a few names occur in the pretraining text
+    (as one-off passages with the fact beside the question; the docstring says so)."""
+    from course import textworld
+
+    people = textworld.new_people(200, seed=1)
+    names = {p.name for p in people}
+    assert len(names) == 200 and people == textworld.new_people(200, seed=1)
+    assert not names & {p.name for p in textworld.known_people() + textworld.unseen_people()}
+    text = textworld.pretraining_text(6_000_000)
+    assert sum(name in text for name in names) <= 10
+    assert not any(f"{name} lives in" in text and text.count(name) > 3 for name in names)
