@@ -127,16 +127,21 @@ def test_finetuning_adds_a_few_points_to_the_probe_most_at_k100(metrics):
 def test_preference_tuning_teaches_when_to_abstain(metrics):
     """03c section 7, on people no pair mentions. The bounds are wider than one run's numbers: trial runs of the same
     recipe with other batch orders and other new people moved each share by up to about 0.4, as another CPU's
-    rounding may; the order of the three models never changed."""
+    rounding may; the order of the models never changed."""
     assert metrics["pref_before_abstain_unseen"] <= 0.05, metrics                  # "never abstains"
     assert metrics["pref_before_known_right"] >= 0.9, metrics
     assert metrics["pref_dpo_abstain_unseen"] >= 0.3, metrics
     assert metrics["pref_dpo_known_right"] >= 0.8, metrics                         # "still answers nearly all"
     assert metrics["pref_dpo_known_idk"] <= 0.15, metrics
-    assert metrics["pref_sft_abstain_unseen"] >= 0.3, metrics                      # "taught it the new reply"
+    assert metrics["pref_sft_abstain_unseen"] >= 0.1, metrics                      # "taught it the new reply"
     assert metrics["pref_sft_known_idk"] >= 0.15, metrics                          # "... but not when to use it"
     assert metrics["pref_sft_known_idk"] >= metrics["pref_dpo_known_idk"] + 0.1, metrics
     assert metrics["pref_sft_known_right"] <= metrics["pref_dpo_known_right"] - 0.1, metrics
+    # DPO without the next-character loss "never abstains, and it lost much of what the assistant knew"
+    assert metrics["pref_dpo_alone_abstain_unseen"] <= 0.1, metrics
+    assert metrics["pref_dpo_alone_known_right"] <= metrics["pref_before_known_right"] - 0.3, metrics
+    # "it adds no fact": hardly any unseen person gets the right town
+    assert metrics["pref_dpo_unseen_right"] <= 0.15, metrics
 
 
 def test_new_people_are_new():
