@@ -126,8 +126,9 @@ def test_finetuning_adds_a_few_points_to_the_probe_most_at_k100(metrics):
 
 def test_preference_tuning_teaches_when_to_abstain(metrics):
     """03c section 7, on people no pair mentions. The bounds are wider than one run's numbers: trial runs of the same
-    recipe with other batch orders and other new people moved each share by up to about 0.4, as another CPU's
-    rounding may; the order of the models never changed."""
+    recipe with other batch orders and other new people moved the shares by tens of points (supervised tuning's
+    abstentions on unseen people from 0.20 to 0.97, DPO with the next-character loss from 0.33 to 0.82), as
+    another CPU's rounding may; the asserted orderings held in every trial."""
     assert metrics["pref_before_abstain_unseen"] <= 0.05, metrics                  # "never abstains"
     assert metrics["pref_before_known_right"] >= 0.9, metrics
     assert metrics["pref_dpo_abstain_unseen"] >= 0.3, metrics
